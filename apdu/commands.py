@@ -1,0 +1,91 @@
+"""Builders for the card's commands (spec §2-§3), and which commands carry a PIN.
+
+PIN-bearing builders take a `Pin`, put its BCD digits in a bytearray the caller wipes after
+transmission, and mark the command `sensitive` for traces and recordings.
+"""
+
+from __future__ import annotations
+
+from .command import Command
+from .pin import Pin
+
+INS_VERIFY = 0x20
+INS_CHANGE_PIN = 0x5E
+INS_PIN_UNBLOCK = 0x24
+INS_RESET_RETRY_COUNTER = 0x2C
+INS_SELECT = 0xA4
+INS_READ_RECORD = 0xB2
+INS_GET_RESPONSE = 0xC0
+
+#: Instructions whose data may carry a PIN or PIN block: redacted from traces, never recorded.
+PIN_BEARING_INS = frozenset({INS_VERIFY, INS_CHANGE_PIN, INS_PIN_UNBLOCK, INS_RESET_RETRY_COUNTER, 0x21})
+
+# READ RECORD P2 low bits [ISO 7816-4]
+P2_BY_NUMBER = 0x04
+P2_FROM_P1_TO_LAST = 0x05
+P2_FIRST_OCCURRENCE = 0x00
+
+
+def is_pin_bearing(apdu: Command | bytes | bytearray) -> bool:
+    """True for a command that may carry a PIN: by its flag, or by its INS as a safety net."""
+    if isinstance(apdu, Command):
+        return apdu.sensitive or apdu.ins in PIN_BEARING_INS
+    return len(apdu) >= 2 and apdu[1] in PIN_BEARING_INS
+
+
+def select_by_name(name: bytes, le: int | None = None) -> Command:
+    """`00 A4 04 00 Lc name`: the form every driver sends first [field]."""
+    return Command(0x00, INS_SELECT, 0x04, 0x00, name, le)
+
+
+def select_file(fid: int) -> Command:
+    """`00 A4 00 00 02 FID`: select an EF (or DF) under the current DF."""
+    return Command(0x00, INS_SELECT, 0x00, 0x00, fid.to_bytes(2, "big"))
+
+
+def read_record(p1: int, p2: int, le: int = 256) -> Command:
+    return Command(0x00, INS_READ_RECORD, p1, p2, le=le)
+
+
+def read_file_by_sfi(sfi: int, le: int = 256) -> Command:
+    """All records from the first to the last of the EF with this SFI, in one command."""
+    return read_record(0x01, (sfi << 3) | P2_FROM_P1_TO_LAST, le)
+
+
+def read_current_file(le: int = 256) -> Command:
+    """All records of the currently selected EF."""
+    return read_record(0x01, P2_FROM_P1_TO_LAST, le)
+
+
+def read_record_by_tag(tag: int, le: int = 256) -> Command:
+    """First record of the current EF whose identifier (= tag) is `tag`."""
+    return read_record(tag, P2_FIRST_OCCURRENCE, le)
+
+
+def read_record_by_number(number: int, sfi: int = 0, le: int = 256) -> Command:
+    return read_record(number, (sfi << 3) | P2_BY_NUMBER, le)
+
+
+def get_response(length: int) -> Command:
+    return Command(0x00, INS_GET_RESPONSE, 0x00, 0x00, le=length)
+
+
+def verify(pin: Pin) -> Command:
+    """`00 20 00 00 03 <PIN BCD>`."""
+    return Command(0x00, INS_VERIFY, 0x00, 0x00, pin.bcd(), sensitive=True)
+
+
+def change_pin(old: Pin, new: Pin) -> Command:
+    """`80 5E 01 00 07 <old BCD> FF <new BCD>`."""
+    data = old.bcd()
+    data.append(0xFF)
+    new_bcd = new.bcd()
+    data += new_bcd
+    new_bcd[:] = bytes(len(new_bcd))
+    return Command(0x80, INS_CHANGE_PIN, 0x01, 0x00, data, sensitive=True)
+
+
+def wipe(command: Command) -> None:
+    """Zero a sensitive command's data buffer once it has been sent."""
+    if isinstance(command.data, bytearray):
+        command.data[:] = bytes(len(command.data))

@@ -1,0 +1,1 @@
+"""A software social security card: an APDU handler with persistent state (vicc-style)."""

@@ -1,0 +1,36 @@
+"""Turn a `--reader` value into a transport.
+
+`emu:PATH` opens an emulated card through the `sscard.cards` entry point (the terminal never
+imports the emulator), `replay:FILE` plays a recording. Other names are PC/SC readers.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import entry_points
+
+from .errors import ReaderUnavailable
+from .inprocess import InProcessTransport
+from .replay import ReplayTransport
+from .transport import Transport
+
+CARD_PLUGINS = "sscard.cards"
+
+
+def open_transport(spec: str) -> Transport:
+    scheme, sep, rest = spec.partition(":")
+    if sep and scheme == "replay":
+        return ReplayTransport(rest)
+    if sep and scheme in _card_plugins():
+        factory = _card_plugins()[scheme].load()
+        try:
+            card = factory(rest)
+        except Exception as exc:  # the plugin's own error, reported as an unusable reader
+            raise ReaderUnavailable(f"cannot open {spec}: {exc}") from exc
+        return InProcessTransport(card, name=spec)
+    raise ReaderUnavailable(
+        f"unknown reader {spec!r}: use emu:STATE.json (emulated card) or replay:FILE.json (recording)"
+    )
+
+
+def _card_plugins() -> dict:  # type: ignore[type-arg]
+    return {ep.name: ep for ep in entry_points(group=CARD_PLUGINS)}

@@ -1,0 +1,117 @@
+"""A card session: the social-security application's operations over one transport.
+
+Reads use the fewest commands the card accepts (spec §2 profile): the whole file by SFI,
+then the whole file after SELECT, then item by item, then record by record, falling back
+only on the status words that mean "this form is not supported". Nothing is remembered
+between cards: each session starts from the first form again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from apdu import commands, profile
+from apdu.command import Command
+from apdu.pin import Pin
+from apdu.records import BasicInfo, items_of, parse_basic_info, split_records, usual_file_length
+from apdu.status import CardError, FileNotFound, RecordNotFound, raise_for_status
+
+from .channel import CardChannel
+from .errors import NotSocialSecurityCard
+from .transport import Transport
+
+log = logging.getLogger("sscard.session")
+
+
+class CardSession:
+    def __init__(self, transport: Transport) -> None:
+        self.transport = transport
+        self.channel = CardChannel(transport)
+
+    @property
+    def atr(self) -> bytes:
+        return self.transport.atr
+
+    # --- selection -------------------------------------------------------------------------
+    def select_ssse(self) -> None:
+        """Select the social-security environment; its FCI is not needed, so none is fetched."""
+        try:
+            self.channel.call(commands.select_by_name(profile.SSSE_NAME))
+        except FileNotFound:
+            raise NotSocialSecurityCard("the card has no social-security application (SSSE)") from None
+
+    # --- basic information ---------------------------------------------------------------
+    def read_basic_info(self) -> BasicInfo:
+        with self.transport.transaction():
+            self.select_ssse()
+            objects: list[tuple[int, bytes]] = []
+            problems: list[str] = []
+            for fid, sfi in ((profile.EF05_FID, profile.EF05_SFI), (profile.EF06_FID, profile.EF06_SFI)):
+                data = self._read_file(fid, sfi)
+                parsed, problem = split_records(data)
+                objects += parsed
+                if problem:
+                    problems.append(f"EF{fid & 0xFF:02X}: {problem}")
+        info = parse_basic_info(objects, self.atr)
+        info.anomalies[:0] = problems
+        return info
+
+    def _read_file(self, fid: int, sfi: int) -> bytes:
+        expect = usual_file_length(fid)
+        attempts: list[Callable[[], bytes]] = [
+            lambda: self.channel.call(commands.read_file_by_sfi(sfi), expect),
+            lambda: self._after_select(fid, lambda: self.channel.call(commands.read_current_file(), expect)),
+            lambda: self._after_select(fid, lambda: self._read_by_tags(fid)),
+            lambda: self._after_select(fid, self._read_by_numbers),
+        ]
+        for attempt in attempts[:-1]:
+            try:
+                return attempt()
+            except CardError as exc:
+                if exc.sw not in profile.READ_FALLBACK_SW:
+                    raise
+                log.debug("read form refused with %04X; trying the next form", exc.sw)
+        return attempts[-1]()
+
+    def _after_select(self, fid: int, read: Callable[[], bytes]) -> bytes:
+        self.channel.call(commands.select_file(fid))
+        return read()
+
+    def _read_by_tags(self, fid: int) -> bytes:
+        out = bytearray()
+        for item in items_of(fid):
+            try:
+                out += self.channel.call(commands.read_record_by_tag(item.tag), 2 + item.length)
+            except RecordNotFound:
+                continue
+        return bytes(out)
+
+    def _read_by_numbers(self) -> bytes:
+        out = bytearray()
+        for number in range(1, 255):
+            try:
+                out += self.channel.call(commands.read_record_by_number(number))
+            except RecordNotFound:
+                break
+        return bytes(out)
+
+    # --- PIN -----------------------------------------------------------------------------
+    def _send_pin_command(self, command: Command) -> None:
+        """Send a PIN-bearing command once (never retried) and wipe its buffer."""
+        try:
+            response = self.channel.send(command)
+        finally:
+            commands.wipe(command)
+        raise_for_status(response.sw)
+
+    def verify_pin(self, pin: Pin) -> None:
+        """Raises `WrongPin(remaining)` or `PinBlocked`; returns when the card accepted the PIN."""
+        with self.transport.transaction():
+            self.select_ssse()
+            self._send_pin_command(commands.verify(pin))
+
+    def change_pin(self, old: Pin, new: Pin) -> None:
+        with self.transport.transaction():
+            self.select_ssse()
+            self._send_pin_command(commands.change_pin(old, new))
