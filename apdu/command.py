@@ -48,7 +48,9 @@ class Command:
             raise MalformedCommand(f"data of {len(self.data)} bytes exceeds {EXTENDED_MAX_DATA}")
         if self.le is not None and not 1 <= self.le <= EXTENDED_MAX_LE:
             raise MalformedCommand(f"Le must be 1..{EXTENDED_MAX_LE} or absent, got {self.le}")
-        if not self.extended and (
+        if not self.data and self.le is None:
+            object.__setattr__(self, "extended", False)  # case 1 has no length field to extend
+        elif not self.extended and (
             len(self.data) > SHORT_MAX_DATA or (self.le is not None and self.le > SHORT_MAX_LE)
         ):
             object.__setattr__(self, "extended", True)

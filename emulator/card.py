@@ -134,7 +134,7 @@ class SocialSecurityCard:
 
     # --- SELECT --------------------------------------------------------------------------
     def _select(self, c: Command) -> tuple[int, bytes]:
-        if c.p2 not in (0x00, 0x0C):
+        if c.p2 not in (0x00, 0x0C) or c.p1 not in (0x00, 0x02, 0x04):
             return 0x6A86, b""
         if not c.data:
             return 0x6700, b""
@@ -145,8 +145,6 @@ class SocialSecurityCard:
                 return 0x6A82, b""
             self._enter_ssse()
             return SW_OK, _fci() if fci else b""
-        if c.p1 not in (0x00, 0x02):
-            return 0x6A86, b""
         if len(c.data) != 2:
             return 0x6700, b""
         fid = int.from_bytes(c.data, "big")

@@ -1,0 +1,66 @@
+"""Shared fixtures: personalised emulated cards, in-process transports, the CLI runner."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+from click.testing import CliRunner
+
+from apdu.pin import Pin
+from emulator import store
+from emulator.card import SocialSecurityCard
+from emulator.personalise import Holder, personalise
+from emulator.state import CardState
+from terminal.inprocess import InProcessTransport
+
+TODAY = dt.date.today()
+
+
+def make_state(protocol: int = 0, pin: str = "123456", max_tries: int = 6, **holder: Any) -> CardState:
+    with Pin(pin) as p:
+        return personalise(Holder(**holder), p, max_tries=max_tries, protocol=protocol, today=TODAY)
+
+
+@pytest.fixture(params=[0, 1], ids=["T=0", "T=1"])
+def protocol(request: pytest.FixtureRequest) -> int:
+    return request.param
+
+
+@pytest.fixture
+def state_file(tmp_path: Path) -> Callable[..., Path]:
+    """Write a personalised card to a state file and return its path."""
+
+    def make(name: str = "card.json", **kwargs: Any) -> Path:
+        path = tmp_path / name
+        store.save(path, make_state(**kwargs))
+        return path
+
+    return make
+
+
+@pytest.fixture
+def card_factory() -> Callable[..., SocialSecurityCard]:
+    def make(**kwargs: Any) -> SocialSecurityCard:
+        card = SocialSecurityCard(make_state(**kwargs))
+        card.power_on()
+        return card
+
+    return make
+
+
+@pytest.fixture
+def transport_factory() -> Callable[..., InProcessTransport]:
+    def make(**kwargs: Any) -> InProcessTransport:
+        transport = InProcessTransport(SocialSecurityCard(make_state(**kwargs)))
+        transport.connect()
+        return transport
+
+    return make
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
