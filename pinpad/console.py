@@ -25,7 +25,7 @@ class ConsolePinSource(PinSource):
                 self.prompt_stream.flush()
                 text = self.stdin.readline()
                 if not text:
-                    raise PinEntryCancelled("no PIN on standard input (end of input)")
+                    raise PinEntryCancelled("PIN entry cancelled: no PIN on standard input (end of input)")
                 self.prompt_stream.write("\n")
         except (KeyboardInterrupt, EOFError):
             raise PinEntryCancelled() from None

@@ -59,24 +59,28 @@ class CardSession:
 
     def _read_file(self, fid: int, sfi: int) -> bytes:
         expect = usual_file_length(fid)
-        attempts: list[Callable[[], bytes]] = [
-            lambda: self.channel.call(commands.read_file_by_sfi(sfi), expect),
-            lambda: self._after_select(fid, lambda: self.channel.call(commands.read_current_file(), expect)),
-            lambda: self._after_select(fid, lambda: self._read_by_tags(fid)),
-            lambda: self._after_select(fid, self._read_by_numbers),
-        ]
-        for attempt in attempts[:-1]:
-            try:
-                return attempt()
-            except CardError as exc:
-                if exc.sw not in profile.READ_FALLBACK_SW:
-                    raise
-                log.debug("read form refused with %04X; trying the next form", exc.sw)
-        return attempts[-1]()
-
-    def _after_select(self, fid: int, read: Callable[[], bytes]) -> bytes:
+        try:
+            return self.channel.call(commands.read_file_by_sfi(sfi), expect)
+        except CardError as exc:
+            self._fall_back_on(exc)
         self.channel.call(commands.select_file(fid))
-        return read()
+        forms: list[Callable[[], bytes]] = [
+            lambda: self.channel.call(commands.read_current_file(), expect),
+            lambda: self._read_by_tags(fid),
+        ]
+        for read in forms:
+            try:
+                return read()
+            except CardError as exc:
+                self._fall_back_on(exc)
+        return self._read_by_numbers()
+
+    @staticmethod
+    def _fall_back_on(exc: CardError) -> None:
+        """Re-raise unless the status word means "this read form is not supported"."""
+        if exc.sw not in profile.READ_FALLBACK_SW:
+            raise exc
+        log.debug("read form refused with %04X; trying the next form", exc.sw)
 
     def _read_by_tags(self, fid: int) -> bytes:
         out = bytearray()
