@@ -1,0 +1,45 @@
+"""The whole flow with the APDU trace on: no PIN, in any form, reaches the logs."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from terminal.cli import main
+
+OLD, NEW = "975318", "864207"
+
+
+def forms(pin: str) -> list[str]:
+    bcd = bytes.fromhex(pin)
+    return [pin, pin.encode().hex(), pin.encode().hex().upper(), bcd.hex().upper(), bcd.hex(), " ".join(f"{b:02X}" for b in bcd), repr(bcd), str(list(bcd))]
+
+
+def test_no_pin_digits_in_trace(tmp_path: Path, runner: CliRunner, caplog: pytest.LogCaptureFixture, protocol: int) -> None:
+    card = tmp_path / "card.json"
+    runner.invoke(main, ["card", "new", str(card), "--pin", OLD, "--protocol", f"T={protocol}"])
+    caplog.set_level(logging.DEBUG)
+    outputs = []
+    for args, entry in [
+        (["-vv", "info", "-r", f"emu:{card}"], None),
+        (["-vv", "verify", "-r", f"emu:{card}"], "000000\n"),
+        (["-vv", "verify", "-r", f"emu:{card}"], f"{OLD}\n"),
+        (["-vv", "change-pin", "-r", f"emu:{card}"], f"{OLD}\n{NEW}\n{NEW}\n"),
+        (["-vv", "change-pin", "-r", f"emu:{card}"], f"{OLD}\n{NEW}\n{NEW}\n"),  # wrong old PIN now
+        (["-vv", "verify", "-r", f"emu:{card}", "--json"], f"{NEW}\n"),
+    ]:
+        result = runner.invoke(main, args, input=entry)
+        outputs.append(result.output)
+    logs = caplog.text
+    assert "PIN-bearing data bytes redacted" in logs  # the trace was really on
+    assert "00200000" in logs and "805E0100" in logs
+    everything = logs + "".join(outputs) + card.read_text()
+    for pin in (OLD, NEW):
+        for form in forms(pin):
+            assert form not in everything, f"PIN form {form!r} leaked"
+    # the card number and social security number are only logged masked
+    assert "X00000019" not in logs and "210102198101011117" not in logs
+    assert "*****0019" in logs
