@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import signal
+import sys
 from pathlib import Path
 
 import click
@@ -12,7 +15,10 @@ from apdu.errors import InvalidPinFormat
 from apdu.pin import Pin
 
 from . import store
+from .card import SocialSecurityCard
 from .personalise import Holder, PersonalisationError, personalise
+from .state import StateError
+from .vpcd import DEFAULT_HOST, DEFAULT_PORT, VpcdLink, parse_address
 
 
 @click.group("card")
@@ -58,3 +64,33 @@ def new(state: Path, pin_text: str, max_tries: int, protocol: str, force: bool, 
         raise click.UsageError(str(exc)) from None
     store.save(state, card_state)
     click.echo(f"personalised emulated card {holder.card_number} ({protocol}, {max_tries} PIN tries) in {state}")
+
+
+@click.command("emulate")
+@click.argument("state", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--vpcd", "address", default=f"{DEFAULT_HOST}:{DEFAULT_PORT}", show_default=True,
+              help="HOST:PORT of pcscd's vpcd slot (35963 is `Virtual PCD 00 00`, 35964 `Virtual PCD 00 01`).")
+def emulate(state: Path, address: str) -> None:
+    """Insert the emulated card STATE into a running pcscd's vpcd slot until Ctrl-C.
+
+    The state file is written after every command that changes it; a lost link to vpcd is
+    retried with back-off and reported.
+    """
+    try:
+        host, port = parse_address(address)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--vpcd") from None
+    try:
+        card_state = store.load(state)
+    except StateError as exc:
+        click.echo(f"sscard: {exc}", err=True)
+        sys.exit(6)
+    link = VpcdLink(SocialSecurityCard(card_state, store.FileStore(state)), host, port)
+    logging.getLogger("sscard.vpcd").setLevel(logging.INFO)
+    signal.signal(signal.SIGTERM, lambda *_: link.stop())
+    click.echo(f"emulating card {state} on vpcd {host}:{port} (Ctrl-C stops)", err=True)
+    try:
+        link.serve_forever()
+    except KeyboardInterrupt:
+        link.stop()
+    click.echo("emulation stopped", err=True)

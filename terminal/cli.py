@@ -6,7 +6,9 @@ import datetime as dt
 import functools
 import json
 import logging
+import queue
 import sys
+import threading
 from collections.abc import Callable
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -15,16 +17,19 @@ from typing import Any, TypeVar
 import click
 
 from apdu.errors import InvalidPinFormat, SscardError
+from apdu.records import BasicInfo
 from apdu.status import CardError, PinBlocked, WrongPin
 from pinpad.console import ConsolePinSource
 from pinpad.source import PinEntryError
 
 from . import formats
 from .errors import CardRefused, PinRefused, TransportError
+from .pcsc import PcscTransport, list_readers
 from .readers import open_transport
 from .replay import RecordingTransport
 from .service import PinService
 from .session import CardSession
+from .watch import CardEvent, CardWatcher
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -106,9 +111,12 @@ def reports_errors(func: F) -> F:
 
 
 def reader_option(func: F) -> F:
+    func = click.option("--exclusive", is_flag=True, help="Hold the PC/SC reader exclusively (default: shared).")(func)
     return click.option(
-        "--reader", "-r", required=True, envvar="SSCARD_READER", metavar="READER",
-        help="emu:STATE.json (emulated card) or replay:FILE.json (recording). Env: SSCARD_READER.",
+        "--reader", "-r", default=None, envvar="SSCARD_READER", metavar="READER",
+        help="A PC/SC reader (name, index or unique part of the name), emu:STATE.json (emulated card "
+        "in-process) or replay:FILE.json (recording). Default: the only reader holding a card. "
+        "Env: SSCARD_READER.",
     )(func)
 
 
@@ -117,10 +125,11 @@ def json_option(func: F) -> F:
 
 
 @click.group(epilog=EXIT_CODES, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("-v", "--verbose", count=True, help="-v: progress; -vv: the APDU trace (PINs redacted).")
+@click.option("-v", "--verbose", count=True,
+              help="Log progress and the APDU trace on stderr (PINs and personal data redacted).")
 def main(verbose: int) -> None:
     """Social security card terminal and PIN service (社会保障卡终端与密码服务)."""
-    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    level = logging.DEBUG if verbose else logging.WARNING
     logging.basicConfig(level=level, stream=sys.stderr, format="%(name)s: %(message)s")
     logging.getLogger("sscard").setLevel(level)
 
@@ -133,30 +142,99 @@ def main(verbose: int) -> None:
 @click.option("--record", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the APDU exchanges to this file (a replay recording; no PIN is ever recorded).")
 @reports_errors
-def info(reader: str, as_json: bool, fmt: str | None, record: Path | None) -> None:
+def info(reader: str | None, exclusive: bool, as_json: bool, fmt: str | None, record: Path | None) -> None:
     """Read and print the card identification and the holder's basic information."""
     fmt = fmt or ("json" if as_json else "text")
-    transport = open_transport(reader)
+    transport = open_transport(reader, exclusive=exclusive)
     if record is not None:
         transport = RecordingTransport(transport, record)
     with transport:
         card = CardSession(transport).read_basic_info()
+    click.echo(_render(card, fmt))
+
+
+def _render(card: BasicInfo, fmt: str) -> str:
     today = dt.date.today()
     if fmt == "json":
-        click.echo(json.dumps(formats.to_json(card, today), ensure_ascii=False))
-    elif fmt == "bas":
-        click.echo(formats.to_bas(card))
-    else:
-        click.echo(formats.to_text(card, today))
+        return json.dumps(formats.to_json(card, today), ensure_ascii=False)
+    if fmt == "bas":
+        return formats.to_bas(card)
+    return formats.to_text(card, today)
+
+
+@main.command()
+@json_option
+@reports_errors
+def readers(as_json: bool) -> None:
+    """List the PC/SC readers, whether each holds a card, and the card's ATR."""
+    statuses = list_readers()
+    if as_json:
+        click.echo(json.dumps([
+            {"index": r.index, "name": r.name, "card_present": r.card_present, "atr": r.atr.hex().upper()}
+            for r in statuses
+        ]))
+        return
+    if not statuses:
+        click.echo("no readers")
+    for r in statuses:
+        state = f"card {r.atr.hex().upper()}" if r.card_present else "no card"
+        click.echo(f"{r.index}: {r.name}: {state}")
+
+
+@main.command()
+@json_option
+@reports_errors
+def watch(as_json: bool) -> None:
+    """Wait for cards to be inserted and removed, printing each card's basic info; Ctrl-C stops."""
+    watcher = CardWatcher()
+    events: queue.Queue[CardEvent | BaseException | None] = queue.Queue()
+
+    def pump() -> None:
+        try:
+            for event in watcher.events():
+                events.put(event)
+            events.put(None)
+        except BaseException as exc:  # reported by the main thread, never lost
+            events.put(exc)
+
+    worker = threading.Thread(target=pump, name="sscard-watch", daemon=True)
+    worker.start()
+    try:
+        while (item := events.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            click.echo(_describe_event(item, as_json))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        watcher.cancel()
+        worker.join(5)
+        watcher.close()
+
+
+def _describe_event(event: CardEvent, as_json: bool) -> str:
+    doc: dict[str, Any] = {"event": event.kind, "reader": event.reader}
+    text = f"card {event.kind} {'in' if event.kind == 'inserted' else 'from'} {event.reader}"
+    if event.kind == "inserted":
+        doc["atr"] = event.atr.hex().upper()
+        try:
+            with PcscTransport(event.reader) as transport:
+                card = CardSession(transport).read_basic_info()
+            doc["card"] = formats.to_json(card, dt.date.today())
+            text += "\n" + _render(card, "text")
+        except SscardError as exc:
+            doc["error"] = str(exc)
+            text += f"\ncannot read the card: {exc}"
+    return json.dumps(doc, ensure_ascii=False) if as_json else text
 
 
 @main.command()
 @reader_option
 @json_option
 @reports_errors
-def verify(reader: str, as_json: bool) -> None:
+def verify(reader: str | None, exclusive: bool, as_json: bool) -> None:
     """Verify the holder's PIN (asked without echo, or one line from stdin when it is not a terminal)."""
-    with open_transport(reader) as transport:
+    with open_transport(reader, exclusive=exclusive) as transport:
         result = PinService(CardSession(transport)).verify(ConsolePinSource())
     if as_json:
         click.echo(json.dumps({"result": "verified", "initial_pin": result.initial_pin, "must_change": result.initial_pin}))
@@ -170,9 +248,9 @@ def verify(reader: str, as_json: bool) -> None:
 @reader_option
 @json_option
 @reports_errors
-def change_pin(reader: str, as_json: bool) -> None:
+def change_pin(reader: str | None, exclusive: bool, as_json: bool) -> None:
     """Change the PIN: the current PIN, then the new PIN twice. Weak PINs are refused."""
-    with open_transport(reader) as transport:
+    with open_transport(reader, exclusive=exclusive) as transport:
         PinService(CardSession(transport)).change_pin(ConsolePinSource())
     click.echo(json.dumps({"result": "changed"}) if as_json else "PIN changed")
 

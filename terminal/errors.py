@@ -15,12 +15,36 @@ class ReaderUnavailable(TransportError):
     """The reader named by --reader cannot be opened."""
 
 
+class PcscUnavailable(TransportError):
+    """The PC/SC service (pcscd) is not running or not reachable."""
+
+
+class NoReader(TransportError):
+    """No reader is connected, or none matches the choice."""
+
+
+class AmbiguousReader(TransportError):
+    """The reader choice matches more than one reader (or more than one holds a card)."""
+
+
 class NoCard(TransportError):
     """No card is in the reader."""
 
 
 class CardRemoved(TransportError):
     """The card was removed (or powered off) during an operation."""
+
+
+class CardReset(TransportError):
+    """Another program reset the card during an operation; any verified state is gone."""
+
+
+class SharingViolation(TransportError):
+    """Another program holds the reader exclusively."""
+
+
+class UnresponsiveCard(TransportError):
+    """The card does not answer (mute, inserted the wrong way, dirty contacts)."""
 
 
 class ReplayError(TransportError):

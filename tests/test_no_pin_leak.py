@@ -24,12 +24,12 @@ def test_no_pin_digits_in_trace(tmp_path: Path, runner: CliRunner, caplog: pytes
     caplog.set_level(logging.DEBUG)
     outputs = []
     for args, entry in [
-        (["-vv", "info", "-r", f"emu:{card}"], None),
-        (["-vv", "verify", "-r", f"emu:{card}"], "000000\n"),
-        (["-vv", "verify", "-r", f"emu:{card}"], f"{OLD}\n"),
-        (["-vv", "change-pin", "-r", f"emu:{card}"], f"{OLD}\n{NEW}\n{NEW}\n"),
-        (["-vv", "change-pin", "-r", f"emu:{card}"], f"{OLD}\n{NEW}\n{NEW}\n"),  # wrong old PIN now
-        (["-vv", "verify", "-r", f"emu:{card}", "--json"], f"{NEW}\n"),
+        (["-v", "info", "-r", f"emu:{card}"], None),
+        (["-v", "verify", "-r", f"emu:{card}"], "000000\n"),
+        (["-v", "verify", "-r", f"emu:{card}"], f"{OLD}\n"),
+        (["-v", "change-pin", "-r", f"emu:{card}"], f"{OLD}\n{NEW}\n{NEW}\n"),
+        (["-v", "change-pin", "-r", f"emu:{card}"], f"{OLD}\n{NEW}\n{NEW}\n"),  # wrong old PIN now
+        (["-v", "verify", "-r", f"emu:{card}", "--json"], f"{NEW}\n"),
     ]:
         result = runner.invoke(main, args, input=entry)
         outputs.append(result.output)
