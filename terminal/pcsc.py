@@ -27,6 +27,10 @@ from .errors import (
 )
 from .transport import Transport
 
+#: How long to wait for pcscd to report a card that stopped answering as removed (it polls
+#: readers like vpcd every 400 ms).
+LOST_CARD_SETTLE_MS = 1500
+
 
 def _u32(hr: int) -> int:
     return hr & 0xFFFFFFFF
@@ -197,15 +201,38 @@ class PcscTransport(Transport):
         hr, response = scard.SCardTransmit(self._handle(), pci, list(apdu))
         if hr != scard.SCARD_S_SUCCESS:
             raise self._failure(hr, "a command")
+        if len(response) < 2:
+            # A reader that lost the card mid-command may still report success with no bytes
+            # (vpcd does): find out whether the card left before blaming the card.
+            raise self._lost("a command")
         return bytes(response)
 
     def _failure(self, hr: int, doing: str) -> TransportError:
         """A failed exchange: when pcscd only says "not transacted", ask whether the card left."""
         if _u32(hr) == _u32(scard.SCARD_E_NOT_TRANSACTED) and self._card is not None:
-            status_hr, *_ = scard.SCardStatus(self._card)
-            if status_hr != scard.SCARD_S_SUCCESS:
-                return error_for(status_hr, self.reader, doing)
+            return self._lost(doing)
         return error_for(hr, self.reader, doing)
+
+    def _lost(self, doing: str, settle_ms: int = LOST_CARD_SETTLE_MS) -> TransportError:
+        """The card gave no answer: removed, reset, or mute. Waits (event-driven) for pcscd to tell."""
+        hr, *_ = scard.SCardStatus(self._handle())
+        if hr != scard.SCARD_S_SUCCESS:
+            return error_for(hr, self.reader, doing)
+        assert self._context is not None
+        hr, states = scard.SCardGetStatusChange(
+            self._context.handle, 0, [(self.reader, scard.SCARD_STATE_UNAWARE)])
+        if hr == scard.SCARD_S_SUCCESS:
+            current = states[0][1] & ~scard.SCARD_STATE_CHANGED
+            hr, states = scard.SCardGetStatusChange(self._context.handle, settle_ms, [(self.reader, current)])
+            if hr == scard.SCARD_S_SUCCESS and not states[0][1] & scard.SCARD_STATE_PRESENT:
+                return error_for(scard.SCARD_W_REMOVED_CARD, self.reader, doing)
+        hr, *_ = scard.SCardStatus(self._handle())
+        if hr != scard.SCARD_S_SUCCESS:
+            return error_for(hr, self.reader, doing)
+        return UnresponsiveCard(
+            f"the card in reader {self.reader!r} gave no answer to {doing}; it may have been removed or "
+            "reset: check it and start again (nothing is resent automatically)"
+        )
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:

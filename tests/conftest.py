@@ -64,3 +64,38 @@ def transport_factory() -> Callable[..., InProcessTransport]:
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()
+
+
+# --- the real PC/SC stack ------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def pcscd():
+    from tests.pcsc_stack import Pcscd
+
+    daemon = Pcscd()
+    daemon.ensure()
+    yield daemon
+    daemon.stop()
+
+
+@pytest.fixture
+def vpcd_card(pcscd, tmp_path: Path):
+    """Insert an emulated card (persisted to a state file) into `Virtual PCD 00 00`."""
+    from emulator.store import FileStore
+    from tests.pcsc_stack import InsertedCard
+
+    inserted: list[InsertedCard] = []
+
+    def insert(path: Path | None = None, reader: str = "Virtual PCD 00 00", wrap=None, **kwargs: Any) -> InsertedCard:
+        if path is None:
+            path = tmp_path / f"card{len(inserted)}.json"
+            store.save(path, make_state(**kwargs))
+        file_store = FileStore(path)
+        card = SocialSecurityCard(file_store.load(), file_store)
+        slot = InsertedCard(wrap(card) if wrap else card, reader)
+        slot.path = path  # type: ignore[attr-defined]
+        inserted.append(slot.insert())
+        return slot
+
+    yield insert
+    for slot in inserted:
+        slot.remove()
