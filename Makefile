@@ -1,25 +1,27 @@
 # sscard: `make demo` runs the main job against the built-in emulated card; `make test` runs the suite.
-# Both install what they need first (Debian packages when missing, then the Python package in .venv).
+# Both install what they need first (Debian packages when missing, then the Python package in .venv)
+# and start pcscd when it is not running (stopping it again afterwards).
 
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO_CARD ?= .demo/card.json
-APT_PACKAGES := pcscd vsmartcard-vpcd libpcsclite-dev swig gcc python3-dev python3-venv pcsc-tools
+APT_PACKAGES := pcscd vsmartcard-vpcd libpcsclite-dev swig gcc python3-dev python3-venv pcsc-tools procps
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: demo test install system-deps benchmark clean
 
 demo: install
-	@mkdir -p $(dir $(DEMO_CARD))
-	@[ -f $(DEMO_CARD) ] || $(BIN)/sscard card new $(DEMO_CARD)
-	$(BIN)/sscard info --reader emu:$(DEMO_CARD)
+	VENV=$(VENV) DEMO_CARD=$(DEMO_CARD) .ci/demo
 
 test: install
-	$(BIN)/python -m pytest -q
+	@.ci/pcscd start
+	@$(BIN)/python -m pytest -q; rc=$$?; .ci/pcscd stop; exit $$rc
 
 benchmark: install
 	$(BIN)/python benchmarks/apdu_throughput.py
+	@.ci/pcscd start
+	@$(BIN)/python benchmarks/pcsc_throughput.py; rc=$$?; .ci/pcscd stop; exit $$rc
 
 install: $(VENV)/.installed
 

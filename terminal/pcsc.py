@@ -140,7 +140,10 @@ def choose_reader(choice: str | None, statuses: list[ReaderStatus]) -> str:
     if len(matches) == 1:
         return matches[0]
     if not matches:
-        raise NoReader(f"no reader matches {choice!r}; readers: {', '.join(names)}")
+        raise NoReader(
+            f"no reader matches {choice!r}; readers: {', '.join(names)} "
+            "(or emu:STATE.json for an emulated card, replay:FILE.json for a recording)"
+        )
     raise AmbiguousReader(f"{choice!r} matches several readers ({', '.join(matches)}): be more specific")
 
 

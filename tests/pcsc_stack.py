@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
+from pathlib import Path
 import threading
 import time
 from typing import Any
@@ -44,34 +44,30 @@ def wait_reader(name: str, present: bool, atr: bytes | None = None, timeout: flo
                 raise AssertionError(f"{name}: card {'present' if present else 'absent'} not seen in {timeout} s")
 
 
+PCSCD_SCRIPT = Path(__file__).resolve().parents[1] / ".ci" / "pcscd"
+
+
 class Pcscd:
-    """pcscd for the test session: the one already running, or one started here (and stopped after)."""
+    """pcscd for the test session: the one already running, or one started by `.ci/pcscd` (and stopped after)."""
 
     def __init__(self) -> None:
-        self.process: subprocess.Popen[bytes] | None = None
+        self.started = False
 
     def ensure(self) -> None:
         try:
             list_readers()
-            return
         except PcscUnavailable:
-            pass
-        binary = shutil.which("pcscd") or "/usr/sbin/pcscd"
-        self.process = subprocess.Popen([binary, "--foreground"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            subprocess.run([str(PCSCD_SCRIPT), "start"], check=True)
+            self.started = True
         deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            try:
-                if any(r.name == SLOT0 for r in list_readers()):
-                    return
-            except PcscUnavailable:
-                pass
+        while not any(r.name == SLOT0 for r in list_readers()):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"pcscd runs without the vpcd reader {SLOT0!r}: install vsmartcard-vpcd")
             time.sleep(0.1)
-        raise RuntimeError("pcscd did not start with the vpcd reader: install pcscd and vsmartcard-vpcd")
 
     def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(10)
+        if self.started:
+            subprocess.run([str(PCSCD_SCRIPT), "stop"], check=True)
 
 
 class InsertedCard:

@@ -215,7 +215,7 @@ def test_corrupt_state_file_is_a_reader_error(tmp_path: Path, runner: CliRunner,
     assert path.read_text() == content
 
 
-def test_unknown_reader(runner: CliRunner) -> None:
+def test_unknown_reader(runner: CliRunner, pcscd) -> None:
     result = runner.invoke(main, ["info", "--reader", "nothing:here"])
     assert result.exit_code == cli.EXIT_READER and "emu:STATE.json" in result.output
 
