@@ -16,9 +16,15 @@ INS_RESET_RETRY_COUNTER = 0x2C
 INS_SELECT = 0xA4
 INS_READ_RECORD = 0xB2
 INS_GET_RESPONSE = 0xC0
+INS_GET_CHALLENGE = 0x84
+INS_EXTERNAL_AUTHENTICATE = 0x82
+INS_READ_BINARY = 0xB0
+INS_PSAM_INIT = 0x1A
+INS_PSAM_COMPUTE = 0xFA
 
-#: Instructions whose data may carry a PIN or PIN block: redacted from traces, never recorded.
-PIN_BEARING_INS = frozenset({INS_VERIFY, INS_CHANGE_PIN, INS_PIN_UNBLOCK, INS_RESET_RETRY_COUNTER, 0x21})
+#: Instructions whose data may carry a PIN or PIN block (FA: PSAM computations, which encrypt
+#: the clear PIN block): redacted from traces, never recorded.
+PIN_BEARING_INS = frozenset({INS_VERIFY, INS_CHANGE_PIN, INS_PIN_UNBLOCK, INS_RESET_RETRY_COUNTER, 0x21, 0xFA})
 
 # READ RECORD P2 low bits [ISO 7816-4]
 P2_BY_NUMBER = 0x04
@@ -89,3 +95,43 @@ def wipe(command: Command) -> None:
     """Zero a sensitive command's data buffer once it has been sent."""
     if isinstance(command.data, bytearray):
         command.data[:] = bytes(len(command.data))
+
+
+# --- PIN maintenance with a PSAM (spec §3, §5) -------------------------------------------------
+def get_challenge(length: int) -> Command:
+    """`00 84 00 00 Le`: 8 bytes on 3DES cards, 16 on SM4 cards."""
+    return Command(0x00, INS_GET_CHALLENGE, 0x00, 0x00, le=length)
+
+
+def external_authenticate(key_id: int, cryptogram: bytes, factor: bytes) -> Command:
+    """`00 82 00 <key id> 10 <cryptogram 8> <authentication factor 8>`."""
+    return Command(0x00, INS_EXTERNAL_AUTHENTICATE, 0x00, key_id, bytes(cryptogram) + bytes(factor))
+
+
+def pin_unblock_header(reset: bool, data_length: int) -> bytes:
+    """The header the MAC covers: `84 24 00 P2 Lc` with the final Lc (data and the 4-byte MAC)."""
+    return bytes((0x84, INS_PIN_UNBLOCK, 0x00, 0x01 if reset else 0x00, data_length + 4))
+
+
+def pin_reset(encrypted_block: bytes, mac: bytes) -> Command:
+    """重置: `84 24 00 01 Lc <encrypted PIN block> <MAC 4>`."""
+    return Command(0x84, INS_PIN_UNBLOCK, 0x00, 0x01, bytes(encrypted_block) + bytes(mac), sensitive=True)
+
+
+def pin_unblock(mac: bytes) -> Command:
+    """解锁: `84 24 00 00 04 <MAC 4>`."""
+    return Command(0x84, INS_PIN_UNBLOCK, 0x00, 0x00, bytes(mac), sensitive=True)
+
+
+def read_binary_sfi(sfi: int, length: int, offset: int = 0) -> Command:
+    return Command(0x00, INS_READ_BINARY, 0x80 | sfi, offset, le=length)
+
+
+def psam_init(usage: int, key_id: int, data: bytes) -> Command:
+    """`80 1A <usage> <key id> Lc <factors [‖ challenge]>`: load a diversified (session) key."""
+    return Command(0x80, INS_PSAM_INIT, usage, key_id, bytes(data))
+
+
+def psam_compute(p1: int, data: bytes | bytearray, le: int, sensitive: bool = False) -> Command:
+    """`80 FA <P1> 00 Lc <data> Le`: encrypt (P1 00) or MAC (P1 05) under the loaded key."""
+    return Command(0x80, INS_PSAM_COMPUTE, p1, 0x00, data, le, sensitive=sensitive)

@@ -45,3 +45,27 @@ AUTH_CODE_HASH = "sha256"
 INIT_ORG_PREFIX = bytes.fromhex("9156000002")
 #: Registered application provider identifier inside the card identification code [spec].
 CARD_ID_RID = bytes.fromhex("D156000005")
+
+# --- Keys, PSAM and PIN maintenance (spec §5 profile) ------------------------------------
+#: Card key ids: PUK for the PIN-unblock external authentication [spec].
+CARD_KEY_PUK = 0x06
+#: Failed external authentications a card allows on its PUK before blocking it.
+PUK_TRY_LIMIT = 15
+#: Spec versions whose cards use SM4 (3rd generation) [field]; others use 3DES.
+SM4_SPEC_VERSIONS = frozenset({"3.00"})
+#: The PSAM application DF and its files: EF15 public information, EF16 terminal number.
+PSAM_DF_FID = 0xDF01
+PSAM_EF15_SFI = 0x15
+PSAM_EF16_SFI = 0x16
+#: EF15 layout: serial (10 bytes) ‖ version (1) ‖ algorithm (1: 01 = 3DES, 04 = SM4).
+PSAM_EF15_LENGTH = 12
+PSAM_ALGORITHM_CODES = {0x01: "3des", 0x04: "sm4"}
+#: PSAM key ids and usage bytes (bits 8-6: diversification levels; 0x68 = 3 levels:
+#: province, city, card — so one PSAM serves cards of every region).
+PSAM_KEY_PUK = 0x01
+PSAM_KEY_STK = 0x02
+PSAM_USAGE_PUK = 0x68
+PSAM_USAGE_STK = 0x68
+#: PSAM `80 FA` P1 values: 00 encrypt, 05 MAC (data = IV ‖ message; the PSAM pads, method 2).
+PSAM_ENCRYPT = 0x00
+PSAM_MAC = 0x05

@@ -8,38 +8,37 @@ on the answer, so a power cut cannot give back a spent PIN try.
 
 from __future__ import annotations
 
+import hmac
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from apdu import profile
 from apdu.command import Command
-from apdu.errors import MalformedCommand
+from apdu.commands import pin_unblock_header
+from apdu.crypto import MAC_LENGTH, auth_cryptogram, cbc_mac, decrypt, pin_from_block, session_key
 from apdu.pin import Pin
 
+from .base import SW_OK, Answer, ApduCard
 from .state import CardState, RecordFile
 
 log = logging.getLogger("sscard.emulator")
 
-SW_OK = 0x9000
 MF_FID = 0x3F00
-
-
-class _Answer(Exception):
-    """Ends a command early with a status word."""
-
-    def __init__(self, sw: int) -> None:
-        self.sw = sw
 
 
 @dataclass
 class _Session:
-    """What a reset forgets: selection, verified state, T=0 pending response."""
+    """What a reset forgets: selection, verified and authenticated states, the challenge."""
 
     in_ssse: bool = False
     current_ef: RecordFile | None = None
     verified: bool = False
-    pending: bytes | None = None
+    #: The terminal authenticated itself with the PUK: PIN UNBLOCK is allowed until reset.
+    puk_authenticated: bool = False
+    #: The last GET CHALLENGE answer; good for the next command only.
+    challenge: bytes | None = None
 
 
 def _fci() -> bytes:
@@ -48,89 +47,44 @@ def _fci() -> bytes:
     return bytes((0x6F, len(body))) + body
 
 
-class SocialSecurityCard:
+class SocialSecurityCard(ApduCard):
     """One emulated card. `persist` is called with the state whenever it changes."""
 
     def __init__(self, state: CardState, persist: Callable[[CardState], None] | None = None) -> None:
+        super().__init__()
         self.state = state
         self._persist = persist or (lambda _state: None)
         self._session = _Session()
-        self._handlers: dict[int, tuple[frozenset[int], Callable[[Command], tuple[int, bytes]]]] = {
+        self._handlers |= {
             0xA4: (frozenset({0x00}), self._select),
             0xB2: (frozenset({0x00}), self._read_record),
             0x20: (frozenset({0x00}), self._verify),
             0x5E: (frozenset({0x80}), self._change_pin),
-            0xC0: (frozenset({0x00}), self._get_response),
+            0x84: (frozenset({0x00}), self._get_challenge),
+            0x82: (frozenset({0x00}), self._external_authenticate),
+            0x24: (frozenset({0x84}), self._pin_unblock),
         }
+        self._challenge: bytes | None = None
 
-    # --- power ---------------------------------------------------------------------------
+    # --- ApduCard ------------------------------------------------------------------------
     @property
     def atr(self) -> bytes:
         return self.state.atr
 
-    def power_on(self) -> bytes:
-        self._session = _Session()
-        return self.state.atr
+    @property
+    def protocol(self) -> int:
+        return self.state.protocol
 
-    reset = power_on
-
-    def power_off(self) -> None:
+    def _reset_session(self) -> None:
         self._session = _Session()
 
-    # --- APDU ----------------------------------------------------------------------------
-    def execute(self, apdu: bytes) -> bytes:
-        """Answer one command APDU. Malformed input gets a status word; a fault gets 6F00."""
-        try:
-            sw, data = self._execute(bytes(apdu))
-        except Exception:  # a card never crashes: report and answer "no precise diagnosis"
-            log.exception("internal error while executing a command")
-            self._session.pending = None
-            sw, data = 0x6F00, b""
-        return data + sw.to_bytes(2, "big")
-
-    def _execute(self, raw: bytes) -> tuple[int, bytes]:
-        pending, self._session.pending = self._session.pending, None
-        try:
-            command = Command.decode(raw)
-        except MalformedCommand:
-            return 0x6700, b""
-        if command.cla not in (0x00, 0x80, 0x84):
-            return 0x6E00, b""
-        entry = self._handlers.get(command.ins)
-        if entry is None:
-            return 0x6D00, b""
-        classes, handler = entry
-        if command.cla not in classes:
-            return 0x6E00, b""
-        if command.ins == 0xC0:
-            self._session.pending = pending
-        try:
-            sw, data = handler(command)
-        except _Answer as answer:
-            return answer.sw, b""
-        return self._shape(command, sw, data)
-
-    def _shape(self, command: Command, sw: int, data: bytes) -> tuple[int, bytes]:
-        """Apply the transmission protocol's rules for returning response data."""
-        if sw != SW_OK or not data or command.ins == 0xC0:
-            return sw, data
-        if self.state.protocol == 0:
-            if command.case == 2:
-                if command.le != len(data):
-                    return 0x6C00 | (len(data) & 0xFF), b""
-                return sw, data
-            self._session.pending = data
-            return 0x6100 | (len(data) & 0xFF), b""
-        # T=1: data only when asked for; never silently truncated.
-        if command.le is None:
-            return sw, b""
-        if command.le < len(data):
-            return 0x6C00 | (len(data) & 0xFF), b""
-        return sw, data
+    def _before_command(self) -> None:
+        # A challenge serves the very next command, whatever it is, and is then forgotten.
+        self._challenge, self._session.challenge = self._session.challenge, None
 
     def _unsupported(self, feature: str) -> None:
         if not self.state.features.get(feature, True):
-            raise _Answer(self.state.unsupported_sw)
+            raise Answer(self.state.unsupported_sw)
 
     # --- SELECT --------------------------------------------------------------------------
     def _select(self, c: Command) -> tuple[int, bytes]:
@@ -204,9 +158,9 @@ class SocialSecurityCard:
     # --- PIN -----------------------------------------------------------------------------
     def _pin_context(self, c: Command, p1: int) -> None:
         if c.p1 != p1 or c.p2 != 0x00:
-            raise _Answer(0x6A86)
+            raise Answer(0x6A86)
         if not self._session.in_ssse:
-            raise _Answer(0x6A88)
+            raise Answer(0x6A88)
 
     def _verify(self, c: Command) -> tuple[int, bytes]:
         self._pin_context(c, 0x00)
@@ -243,51 +197,117 @@ class SocialSecurityCard:
             old[:] = bytes(len(old))
             new[:] = bytes(len(new))
 
+    def _save(self, rollback: Callable[[], None]) -> bool:
+        """Persist the state; on failure undo the in-memory change so card and file agree."""
+        try:
+            self._persist(self.state)
+            return True
+        except Exception:
+            rollback()
+            log.exception("could not persist the card state; command refused")
+            return False
+
     def _check_pin(self, candidate: bytearray, new: bytearray | None = None) -> int:
         """Spend a try and persist it, then compare; a match restores the counter (and sets `new`)."""
         pin = self.state.pin
         before = pin.tries_left
         pin.tries_left -= 1
-        try:
-            self._persist(self.state)
-        except Exception:
-            pin.tries_left = before
-            log.exception("could not persist the PIN try counter; command refused")
+        if not self._save(lambda: setattr(pin, "tries_left", before)):
             return 0x6581
         if not pin.matches(candidate):
             self._session.verified = False
             return 0x63C0 | pin.tries_left
-        saved = (pin.salt, pin.digest, pin.iterations)
-        pin.tries_left = pin.max_tries
-        if new is not None:
-            pin.set(new)
-        try:
-            self._persist(self.state)
-        except Exception:
-            pin.tries_left = before - 1
-            pin.salt, pin.digest, pin.iterations = saved
-            log.exception("could not persist the PIN state after a match; command refused")
+        if not self._set_pin(new):
             return 0x6581
         self._session.verified = True
         return SW_OK
 
-    # --- GET RESPONSE --------------------------------------------------------------------
-    def _get_response(self, c: Command) -> tuple[int, bytes]:
-        pending, self._session.pending = self._session.pending, None
+    def _set_pin(self, new: bytearray | None) -> bool:
+        """Restore the try counter (and set a new PIN), persisted; False when it could not be written."""
+        pin = self.state.pin
+        saved = (pin.salt, pin.digest, pin.iterations, pin.tries_left)
+        pin.tries_left = pin.max_tries
+        if new is not None:
+            pin.set(new)
+
+        def rollback() -> None:
+            pin.salt, pin.digest, pin.iterations, pin.tries_left = saved
+
+        return self._save(rollback)
+
+    # --- PIN maintenance with the PSAM ---------------------------------------------------
+    def _get_challenge(self, c: Command) -> tuple[int, bytes]:
         if c.p1 or c.p2:
             return 0x6A86, b""
-        if pending is None:
-            return 0x6985, b""
         if c.data or c.le is None:
             return 0x6700, b""
-        if c.le > len(pending):
-            self._session.pending = pending
-            return 0x6C00 | (len(pending) & 0xFF), b""
-        rest = pending[c.le :]
-        if rest:
-            self._session.pending = rest
-            return 0x6100 | (len(rest) & 0xFF), pending[: c.le]
-        return SW_OK, pending
+        challenge = os.urandom(self.state.keys.algorithm.challenge_length)
+        self._session.challenge = challenge
+        return SW_OK, challenge
+
+    def _external_authenticate(self, c: Command) -> tuple[int, bytes]:
+        if c.p1:
+            return 0x6A86, b""
+        if c.p2 != profile.CARD_KEY_PUK:
+            return 0x9403, b""
+        if not self._session.in_ssse:
+            return 0x6A88, b""
+        if c.le is not None or len(c.data) != 16:
+            return 0x6700, b""
+        keys = self.state.keys
+        if keys.puk_tries_left == 0:
+            return 0x6983, b""
+        if self._challenge is None:
+            return 0x6984, b""
+        before = keys.puk_tries_left
+        keys.puk_tries_left -= 1
+        if not self._save(lambda: setattr(keys, "puk_tries_left", before)):
+            return 0x6581, b""
+        sk = session_key(keys.algorithm, keys.puk, self._challenge)
+        expected = auth_cryptogram(keys.algorithm, sk, bytes(c.data[8:]))
+        if not hmac.compare_digest(expected, bytes(c.data[:8])):
+            self._session.puk_authenticated = False
+            return 0x63C0 | min(keys.puk_tries_left, 0x0F), b""
+        keys.puk_tries_left = profile.PUK_TRY_LIMIT
+        if not self._save(lambda: setattr(keys, "puk_tries_left", before - 1)):
+            return 0x6581, b""
+        self._session.puk_authenticated = True
+        return SW_OK, b""
+
+    def _pin_unblock(self, c: Command) -> tuple[int, bytes]:
+        """84 24 00 01 (reset: new PIN from the encrypted block) or 84 24 00 00 (unblock only)."""
+        if c.p1 or c.p2 not in (0x00, 0x01):
+            return 0x6A86, b""
+        if not self._session.in_ssse:
+            return 0x6A88, b""
+        keys = self.state.keys
+        reset = c.p2 == 0x01
+        if c.le is not None or len(c.data) != (keys.algorithm.block if reset else 0) + MAC_LENGTH:
+            return 0x6700, b""
+        if not self._session.puk_authenticated:
+            return 0x6982, b""
+        if self._challenge is None:
+            return 0x6984, b""
+        sk = session_key(keys.algorithm, keys.stk, self._challenge)
+        body, mac = bytes(c.data[:-MAC_LENGTH]), bytes(c.data[-MAC_LENGTH:])
+        expected = cbc_mac(keys.algorithm, sk, pin_unblock_header(reset, len(body)) + body)[:MAC_LENGTH]
+        if not hmac.compare_digest(expected, mac):
+            return 0x6988, b""
+        if not reset:
+            return (SW_OK if self._set_pin(None) else 0x6581), b""
+        block = bytearray(decrypt(keys.algorithm, sk, body))
+        bcd = pin_from_block(keys.algorithm, block)
+        block[:] = bytes(len(block))
+        if bcd is None:
+            return 0x6A80, b""
+        try:
+            new = _pin_digits(bcd)
+        finally:
+            bcd[:] = bytes(len(bcd))
+        try:
+            return (SW_OK if self._set_pin(new) else 0x6581), b""
+        finally:
+            new[:] = bytes(len(new))
 
 
 def _pin_digits(bcd: bytes | bytearray) -> bytearray:
@@ -295,7 +315,7 @@ def _pin_digits(bcd: bytes | bytearray) -> bytearray:
     try:
         pin = Pin.from_bcd(bcd)
     except ValueError:
-        raise _Answer(0x6A80) from None
+        raise Answer(0x6A80) from None
     try:
         return pin.digits()
     finally:

@@ -12,7 +12,8 @@ import hashlib
 from dataclasses import dataclass
 
 from apdu import profile
-from apdu.atr import build_atr
+from apdu.atr import Atr, build_atr
+from apdu.crypto import diversify_levels, factors
 from apdu.pin import Pin
 from apdu.records import (
     BY_TAG,
@@ -25,7 +26,8 @@ from apdu.records import (
     ssn_valid,
 )
 
-from .state import CardState, PinObject, RecordFile
+from .keysets import DEFAULT_KEYSET, keyset
+from .state import CardKeys, CardState, PinObject, RecordFile
 
 
 class PersonalisationError(ValueError):
@@ -158,7 +160,9 @@ def personalise(
     max_tries: int = profile.DEFAULT_MAX_TRIES,
     protocol: int = 0,
     today: dt.date | None = None,
+    keyset_name: str | None = None,
 ) -> CardState:
+    """A card state for `holder`. The key set defaults to SM4 for "3.00" cards, else 3DES."""
     h = holder.resolved(today or dt.date.today())
     h.validate()
     if not 1 <= max_tries <= 15:
@@ -166,6 +170,16 @@ def personalise(
     if protocol not in (0, 1):
         raise PersonalisationError("--protocol: T=0 or T=1")
     ef05, ef06 = records(h)
+    if keyset_name is None:
+        keyset_name = "test-sm4" if h.spec_version in profile.SM4_SPEC_VERSIONS else DEFAULT_KEYSET
+    try:
+        keys = keyset(keyset_name)
+    except ValueError as exc:
+        raise PersonalisationError(f"--keyset: {exc}") from None
+    atr = build_atr(h.region, bytes.fromhex(h.serial), protocol)
+    card_factor = Atr.parse(atr).card_factor
+    puk = diversify_levels(keys.algorithm, keys.puk, factors(profile.PSAM_USAGE_PUK >> 5, h.region, card_factor))
+    stk = diversify_levels(keys.algorithm, keys.stk, factors(profile.PSAM_USAGE_STK >> 5, h.region, card_factor))
     digits = pin.digits()
     try:
         pin_object = PinObject.create(digits, max_tries)
@@ -173,10 +187,11 @@ def personalise(
         digits[:] = bytes(len(digits))
     return CardState(
         protocol=protocol,
-        atr=build_atr(h.region, bytes.fromhex(h.serial), protocol),
+        atr=atr,
         pin=pin_object,
         files=[
             RecordFile(profile.EF05_FID, profile.EF05_SFI, ef05),
             RecordFile(profile.EF06_FID, profile.EF06_SFI, ef06),
         ],
+        keys=CardKeys(keys.algorithm, puk, stk),
     )

@@ -13,6 +13,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from apdu import profile
+from apdu.crypto import Algorithm
 from apdu.errors import SscardError
 
 FORMAT = "sscard.emulated-card"
@@ -60,6 +62,30 @@ def _hash(digits: bytes | bytearray, salt: bytes, iterations: int) -> bytes:
 
 
 @dataclass
+class CardKeys:
+    """The card's own keys, already diversified for it (TEST keys only), and the PUK try counter."""
+
+    algorithm: Algorithm
+    puk: bytes
+    stk: bytes
+    puk_tries_left: int = profile.PUK_TRY_LIMIT
+
+    def to_json(self) -> dict[str, Any]:
+        return {"algorithm": self.algorithm.value, "puk": self.puk.hex().upper(), "stk": self.stk.hex().upper(),
+                "puk_tries_left": self.puk_tries_left}
+
+    @classmethod
+    def from_json(cls, doc: dict[str, Any]) -> "CardKeys":
+        keys = cls(Algorithm(doc["algorithm"]), bytes.fromhex(doc["puk"]), bytes.fromhex(doc["stk"]),
+                   int(doc["puk_tries_left"]))
+        if len(keys.puk) != 16 or len(keys.stk) != 16:
+            raise StateError("card keys must be 16 bytes each")
+        if not 0 <= keys.puk_tries_left <= profile.PUK_TRY_LIMIT:
+            raise StateError("PUK try counter out of range")
+        return keys
+
+
+@dataclass
 class RecordFile:
     fid: int
     sfi: int
@@ -72,6 +98,7 @@ class CardState:
     atr: bytes
     pin: PinObject
     files: list[RecordFile]
+    keys: CardKeys
     features: dict[str, bool] = field(default_factory=lambda: {name: True for name in FEATURES})
     #: SW a card answers to a READ/SELECT form it lacks (6A86, 6A81, 6B00 or 6D00 on field cards).
     unsupported_sw: int = 0x6A86
@@ -100,6 +127,7 @@ class CardState:
                 {"fid": f"{f.fid:04X}", "sfi": f.sfi, "records": [r.hex().upper() for r in f.records]}
                 for f in self.files
             ],
+            "keys": self.keys.to_json(),
             "features": dict(self.features),
             "unsupported_sw": f"{self.unsupported_sw:04X}",
         }
@@ -151,4 +179,5 @@ class CardState:
         atr = bytes.fromhex(doc["atr"])
         if not 2 <= len(atr) <= 33:
             raise StateError("ATR must be 2..33 bytes")
-        return cls(protocol, atr, pin, files, features, int(doc.get("unsupported_sw", "6A86"), 16))
+        keys = CardKeys.from_json(doc["keys"])
+        return cls(protocol, atr, pin, files, keys, features, int(doc.get("unsupported_sw", "6A86"), 16))
