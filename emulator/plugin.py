@@ -7,11 +7,15 @@ transport (power_on / execute / power_off).
 
 from __future__ import annotations
 
+from .base import ApduCard
 from .card import SocialSecurityCard
-from .store import FileStore
+from .psam import Psam, PsamState
+from .store import FileStore, load_any
 
 
-def open_card(path: str) -> SocialSecurityCard:
-    """Load the card at `path`; every state change is written back to it atomically."""
-    store = FileStore(path)
-    return SocialSecurityCard(store.load(), store)
+def open_card(path: str) -> ApduCard:
+    """Load the card or PSAM at `path`; every state change of a card is written back atomically."""
+    state = load_any(path)
+    if isinstance(state, PsamState):
+        return Psam(state)
+    return SocialSecurityCard(state, FileStore(path))

@@ -23,10 +23,14 @@ from pinpad.console import ConsolePinSource
 from pinpad.source import PinEntryError
 
 from . import formats
-from .errors import CardRefused, PinRefused, TransportError
+from .audit import AuditLog
+from .errors import AuditError, CardRefused, PinRefused, PolicyError, PsamError, TransportError
 from .pcsc import PcscTransport, list_readers
+from .policy import AGENT_RELATIONS, Actor
+from .psam import PsamSession
 from .readers import open_transport
 from .replay import RecordingTransport
+from .masking import mask
 from .service import PinService
 from .session import CardSession
 from .watch import CardEvent, CardWatcher
@@ -40,6 +44,8 @@ EXIT_CARD_REFUSED = 5
 EXIT_READER = 6
 EXIT_PIN_REFUSED = 7
 EXIT_CARD_ERROR = 8
+EXIT_PSAM = 9
+EXIT_AUDIT = 10
 
 EXIT_CODES = f"""Exit codes:
 
@@ -53,6 +59,8 @@ EXIT_CODES = f"""Exit codes:
   {EXIT_READER}  reader, card presence or card state problem
   {EXIT_PIN_REFUSED}  PIN refused before reaching the card (weak, entries differ, bad format, cancelled)
   {EXIT_CARD_ERROR}  the card answered with another error status word
+  {EXIT_PSAM}  security module (PSAM) missing, of another algorithm, or with keys that do not fit
+  {EXIT_AUDIT}  the audit trail could not be written (no card command was sent) or read
 """
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -65,6 +73,12 @@ def exit_code_for(exc: BaseException) -> int:
         return EXIT_PIN_BLOCKED
     if isinstance(exc, CardRefused):
         return EXIT_CARD_REFUSED
+    if isinstance(exc, PsamError):
+        return EXIT_PSAM
+    if isinstance(exc, AuditError):
+        return EXIT_AUDIT
+    if isinstance(exc, PolicyError):
+        return EXIT_USAGE
     if isinstance(exc, TransportError):
         return EXIT_READER
     if isinstance(exc, (PinRefused, PinEntryError, InvalidPinFormat)):
@@ -82,6 +96,9 @@ def _result_name(exc: BaseException) -> str:
         EXIT_READER: "reader_error",
         EXIT_PIN_REFUSED: "pin_refused",
         EXIT_CARD_ERROR: "card_error",
+        EXIT_PSAM: "psam_error",
+        EXIT_AUDIT: "audit_error",
+        EXIT_USAGE: "refused",
     }.get(exit_code_for(exc), "error")
 
 
@@ -253,6 +270,74 @@ def change_pin(reader: str | None, exclusive: bool, as_json: bool) -> None:
     with open_transport(reader, exclusive=exclusive) as transport:
         PinService(CardSession(transport)).change_pin(ConsolePinSource())
     click.echo(json.dumps({"result": "changed"}) if as_json else "PIN changed")
+
+
+def outlet_options(func: F) -> F:
+    """--psam, --operator, the agent and the audit trail: what outlet PIN business needs."""
+    for option in reversed([
+        click.option("--psam", "-p", required=True, envvar="SSCARD_PSAM", metavar="READER",
+                     help="The security module: a PC/SC reader (e.g. 'Virtual PCD 00 01') or emu:PSAM.json. Env: SSCARD_PSAM."),
+        click.option("--operator", required=True, help="ID of the counter operator doing this (required)."),
+        click.option("--agent-id", default=None, help="ID of the agent acting for the holder."),
+        click.option("--agent-relation", type=click.Choice(AGENT_RELATIONS), default=None, help="The agent's relation to the holder."),
+        click.option("--audit-log", type=click.Path(dir_okay=False, path_type=Path), envvar="SSCARD_AUDIT_LOG", default=None,
+                     help="Audit trail (JSON lines). Default: $XDG_STATE_HOME/sscard/audit.jsonl. Env: SSCARD_AUDIT_LOG."),
+    ]):
+        func = option(func)
+    return func
+
+
+def _outlet(reader: str | None, exclusive: bool, psam: str, run: Callable[[PinService, PsamSession], BasicInfo]) -> BasicInfo:
+    with open_transport(reader, exclusive=exclusive) as card_transport, open_transport(psam) as psam_transport:
+        return run(PinService(CardSession(card_transport)), PsamSession(psam_transport))
+
+
+@main.command("reset-pin")
+@reader_option
+@outlet_options
+@json_option
+@reports_errors
+def reset_pin(reader: str | None, exclusive: bool, psam: str, operator: str, agent_id: str | None,
+              agent_relation: str | None, audit_log: Path | None, as_json: bool) -> None:
+    """Outlet: set a new PIN for a holder who forgot it (new PIN twice); also clears a lock."""
+    actor = Actor(operator, agent_id, agent_relation)
+    audit = AuditLog(audit_log)
+    info = _outlet(reader, exclusive, psam, lambda svc, p: svc.reset_pin(ConsolePinSource(), p, actor, audit))
+    click.echo(json.dumps({"result": "reset"}) if as_json else f"PIN reset for card {mask(info.card_number)}; the card is unblocked")
+
+
+@main.command()
+@reader_option
+@outlet_options
+@json_option
+@reports_errors
+def unblock(reader: str | None, exclusive: bool, psam: str, operator: str, agent_id: str | None,
+            agent_relation: str | None, audit_log: Path | None, as_json: bool) -> None:
+    """Outlet: clear the lock after 6 wrong PINs; the PIN stays as it was."""
+    actor = Actor(operator, agent_id, agent_relation)
+    audit = AuditLog(audit_log)
+    info = _outlet(reader, exclusive, psam, lambda svc, p: svc.unblock(p, actor, audit))
+    click.echo(json.dumps({"result": "unblocked"}) if as_json else f"card {mask(info.card_number)} unblocked; the PIN is unchanged")
+
+
+@main.command()
+@json_option
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="Only records from this day on.")
+@click.option("--audit-log", type=click.Path(dir_okay=False, path_type=Path), envvar="SSCARD_AUDIT_LOG", default=None,
+              help="Audit trail to read. Env: SSCARD_AUDIT_LOG.")
+@reports_errors
+def audit(as_json: bool, since: dt.datetime | None, audit_log: Path | None) -> None:
+    """List the audit trail of outlet PIN business."""
+    records = AuditLog(audit_log).records(since.date() if since else None)
+    if as_json:
+        click.echo(json.dumps(records, ensure_ascii=False))
+        return
+    for r in records:
+        agent = r.get("agent") or {}
+        via = f" via {agent.get('relation')} {agent.get('id')}" if agent else ""
+        error = f" ({r['error']})" if r.get("error") else ""
+        click.echo(f"{r.get('time')} {r.get('operation')} {r.get('outcome')}{error} card {r.get('card_number')} "
+                   f"ssn {r.get('ssn')} operator {r.get('operator')}{via} reader {r.get('reader')} psam {r.get('psam')}")
 
 
 def _load_plugins() -> None:

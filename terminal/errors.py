@@ -80,3 +80,27 @@ class PinRefused(SscardError):
 
 class WeakPin(PinRefused):
     pass
+
+
+class PolicyError(SscardError):
+    """An outlet rule was not met (operator ID, agent identity); nothing was sent to the card."""
+
+
+class PsamError(SscardError):
+    """The security module (PSAM) cannot serve this card."""
+
+
+class NoPsam(PsamError):
+    """No usable PSAM (vendors' −2201)."""
+
+
+class PsamAlgorithmNotSupported(PsamError):
+    """The PSAM's algorithm does not fit the card (vendors' −2202)."""
+
+
+class PsamKeysDoNotFit(PsamError):
+    """Same algorithm, but the card refused the PSAM's cryptogram: other keys."""
+
+
+class AuditError(SscardError):
+    """The audit trail could not be written or read."""

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 
 from apdu import profile
 from apdu.pin import Pin
 
-from .errors import WeakPin
+from .errors import PolicyError, WeakPin
 
 INITIAL_PIN_ENV = "SSCARD_INITIAL_PIN"
 
@@ -45,3 +46,25 @@ def check_new_pin(new: Pin, old: Pin | None = None, initial: Pin | None = None) 
     reason = weakness(new, old, initial)
     if reason:
         raise WeakPin(f"new PIN refused: {reason}")
+
+
+AGENT_RELATIONS = ("guardian", "relative", "other")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who does outlet PIN business: the operator, and the agent when the holder does not come."""
+
+    operator: str
+    agent_id: str | None = None
+    agent_relation: str | None = None
+
+
+def check_actor(actor: Actor) -> None:
+    """Reset and unblock need an operator ID; an agent is recorded with both identity and relation."""
+    if not actor.operator or not actor.operator.strip() or not actor.operator.isprintable():
+        raise PolicyError("an operator ID is required for PIN reset and unblock")
+    if bool(actor.agent_id) != bool(actor.agent_relation):
+        raise PolicyError("an agent needs both --agent-id and --agent-relation")
+    if actor.agent_relation and actor.agent_relation not in AGENT_RELATIONS:
+        raise PolicyError(f"agent relation must be one of {', '.join(AGENT_RELATIONS)}")

@@ -9,15 +9,21 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from apdu.pin import Pin
 from apdu.records import BasicInfo
 from pinpad.source import PinSource
 
+from apdu.errors import SscardError
+
+from .audit import AuditLog
 from .errors import CardExpired
+from .maintenance import check_psam_fits, reset_pin, unblock_pin
 from .masking import mask
-from .policy import check_new_pin, initial_pin
+from .policy import Actor, check_actor, check_new_pin, initial_pin
+from .psam import PsamSession
 from .session import CardSession
 
 log = logging.getLogger("sscard.service")
@@ -51,6 +57,47 @@ class PinService:
             with source.read_pin("PIN: ") as pin:
                 self.session.verify_pin(pin)
                 return VerifyResult(info, pin == self.initial)
+
+    def reset_pin(self, source: PinSource, psam: PsamSession, actor: Actor, audit: AuditLog) -> BasicInfo:
+        """Outlet business: a new PIN (entered twice, weak PINs refused) that also clears a lock."""
+        check_actor(actor)
+        with self.session.transport.transaction(), psam.transport.transaction():
+            info = self.check_card()
+            check_psam_fits(self.session, psam, info)
+            with source.read_new_pin() as new:
+                check_new_pin(new, None, self.initial)
+                self._audited("reset-pin", info, psam, actor, audit, lambda: reset_pin(self.session, psam, info, new))
+        return info
+
+    def unblock(self, psam: PsamSession, actor: Actor, audit: AuditLog) -> BasicInfo:
+        """Outlet business: clear the 6-strike lock and keep the PIN."""
+        check_actor(actor)
+        with self.session.transport.transaction(), psam.transport.transaction():
+            info = self.check_card()
+            self._audited("unblock", info, psam, actor, audit, lambda: unblock_pin(self.session, psam, info))
+        return info
+
+    def _audited(self, operation: str, info: BasicInfo, psam: PsamSession, actor: Actor, audit: AuditLog,
+                 run: Callable[[], None]) -> None:
+        """Record the attempt first (no record, no card command), then the outcome."""
+        base = {
+            "operation": operation,
+            "operator": actor.operator,
+            "agent": {"id": actor.agent_id, "relation": actor.agent_relation} if actor.agent_id else None,
+            "reader": self.session.transport.name,
+            "psam": psam.transport.name,
+            "card_number": mask(info.card_number),
+            "ssn": mask(info.ssn),
+            "region": info.region,
+        }
+        audit.append({**base, "outcome": "started"})
+        try:
+            run()
+        except SscardError as exc:
+            audit.append({**base, "outcome": "failed", "error": f"{type(exc).__name__}: {exc}"})
+            raise
+        audit.append({**base, "outcome": "success"})
+        log.info("%s done for card %s by operator %s", operation, mask(info.card_number), actor.operator)
 
     def change_pin(self, source: PinSource) -> BasicInfo:
         with self.session.transport.transaction():

@@ -15,7 +15,16 @@ from apdu import commands, profile
 from apdu.command import Command
 from apdu.pin import Pin
 from apdu.records import BasicInfo, items_of, parse_basic_info, split_records, usual_file_length
-from apdu.status import CardError, FileNotFound, RecordNotFound, raise_for_status
+from apdu.status import (
+    CardError,
+    ClaNotSupported,
+    FileNotFound,
+    FunctionNotSupported,
+    IncorrectP1P2,
+    InsNotSupported,
+    RecordNotFound,
+    raise_for_status,
+)
 
 from .channel import CardChannel
 from .errors import NotSocialSecurityCard
@@ -38,8 +47,8 @@ class CardSession:
         """Select the social-security environment; its FCI is not needed, so none is fetched."""
         try:
             self.channel.call(commands.select_by_name(profile.SSSE_NAME))
-        except FileNotFound:
-            raise NotSocialSecurityCard("the card has no social-security application (SSSE)") from None
+        except (FileNotFound, IncorrectP1P2, FunctionNotSupported, InsNotSupported, ClaNotSupported) as exc:
+            raise NotSocialSecurityCard(f"the card has no social-security application (SSSE): {exc}") from None
 
     # --- basic information ---------------------------------------------------------------
     def read_basic_info(self) -> BasicInfo:
@@ -108,6 +117,17 @@ class CardSession:
         finally:
             commands.wipe(command)
         raise_for_status(response.sw)
+
+    def get_challenge(self, length: int) -> bytes:
+        """A fresh challenge; the card decides its length (a wrong guess costs one 6Cxx round trip)."""
+        return self.channel.call(commands.get_challenge(length))
+
+    def external_authenticate(self, cryptogram: bytes, factor: bytes) -> None:
+        self.channel.call(commands.external_authenticate(profile.CARD_KEY_PUK, cryptogram, factor))
+
+    def send_pin_unblock(self, command: Command) -> None:
+        """PIN UNBLOCK (reset or unblock): sent once, never retried."""
+        self._send_pin_command(command)
 
     def verify_pin(self, pin: Pin) -> None:
         """Raises `WrongPin(remaining)` or `PinBlocked`; returns when the card accepted the PIN."""

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 
+from apdu.command import Command
 from apdu.commands import is_pin_bearing
+from apdu.errors import MalformedCommand
 from apdu.status import describe
 
 log = logging.getLogger("sscard.apdu")
@@ -34,8 +36,11 @@ class _Formatted:
             body = f"<{len(raw) - 2} data bytes> " if len(raw) > 2 else ""
             return f"{body}{sw:04X} ({describe(sw)})"
         if self.sensitive:
-            shown = raw[:4].hex().upper()
-            return f"{shown} <{max(0, len(raw) - 5)} PIN-bearing data bytes redacted>"
+            try:
+                count = len(Command.decode(raw).data)
+            except MalformedCommand:
+                count = max(0, len(raw) - 4)
+            return f"{raw[:4].hex().upper()} <{count} PIN-bearing data bytes redacted>"
         return raw.hex().upper()
 
 
