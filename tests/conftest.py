@@ -19,9 +19,40 @@ from terminal.inprocess import InProcessTransport
 TODAY = dt.date.today()
 
 
-def make_state(protocol: int = 0, pin: str = "123456", max_tries: int = 6, **holder: Any) -> CardState:
+def make_state(protocol: int = 0, pin: str = "123456", max_tries: int = 6, keyset_name: str | None = None,
+               **holder: Any) -> CardState:
     with Pin(pin) as p:
-        return personalise(Holder(**holder), p, max_tries=max_tries, protocol=protocol, today=TODAY)
+        return personalise(Holder(**holder), p, max_tries=max_tries, protocol=protocol, today=TODAY,
+                           keyset_name=keyset_name)
+
+
+class Logged:
+    """Wraps a card and logs every APDU it executes (the card's own view of the traffic)."""
+
+    def __init__(self, card, hook=None) -> None:
+        self.inner = card
+        self.log: list[bytes] = []
+        self.hook = hook
+
+    @property
+    def atr(self) -> bytes:
+        return self.inner.atr
+
+    def power_on(self) -> bytes:
+        return self.inner.power_on()
+
+    def power_off(self) -> None:
+        self.inner.power_off()
+
+    def reset(self) -> bytes:
+        return self.inner.reset()
+
+    def execute(self, apdu: bytes) -> bytes:
+        self.log.append(bytes(apdu))
+        answer = self.inner.execute(apdu)
+        if self.hook:
+            self.hook(apdu)
+        return answer
 
 
 @pytest.fixture(params=[0, 1], ids=["T=0", "T=1"])

@@ -228,7 +228,7 @@ def test_change_pin() -> None:
 # --- fuzz ------------------------------------------------------------------------------------
 VALID_SW1 = {0x61, 0x62, 0x63, 0x65, 0x67, 0x69, 0x6A, 0x6B, 0x6C, 0x6D, 0x6E, 0x6F, 0x90}
 
-not_pin_commands = st.binary(min_size=0, max_size=300).filter(lambda b: len(b) < 2 or b[1] not in (0x20, 0x5E))
+not_pin_commands = st.binary(min_size=0, max_size=300).filter(lambda b: len(b) < 2 or b[1] not in (0x20, 0x5E, 0x82))
 
 
 @settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from terminal.cli import main
 
-OLD, NEW = "975318", "864207"
+OLD, NEW, RESET = "975318", "864207", "530846"
 
 
 def forms(pin: str) -> list[str]:
@@ -21,7 +21,11 @@ def forms(pin: str) -> list[str]:
 def test_no_pin_digits_in_trace(tmp_path: Path, runner: CliRunner, caplog: pytest.LogCaptureFixture, protocol: int) -> None:
     card = tmp_path / "card.json"
     runner.invoke(main, ["card", "new", str(card), "--pin", OLD, "--protocol", f"T={protocol}"])
-    caplog.set_level(logging.DEBUG)
+    psam = tmp_path / "psam.json"
+    runner.invoke(main, ["card", "new-psam", str(psam)])
+    audit = tmp_path / "audit.jsonl"
+    outlet = ["--psam", f"emu:{psam}", "--operator", "op1", "--audit-log", str(audit)]
+    caplog.set_level(logging.DEBUG, logger="sscard")
     outputs = []
     for args, entry in [
         (["-v", "info", "-r", f"emu:{card}"], None),
@@ -30,14 +34,18 @@ def test_no_pin_digits_in_trace(tmp_path: Path, runner: CliRunner, caplog: pytes
         (["-v", "change-pin", "-r", f"emu:{card}"], f"{OLD}\n{NEW}\n{NEW}\n"),
         (["-v", "change-pin", "-r", f"emu:{card}"], f"{OLD}\n{NEW}\n{NEW}\n"),  # wrong old PIN now
         (["-v", "verify", "-r", f"emu:{card}", "--json"], f"{NEW}\n"),
+        (["-v", "reset-pin", "-r", f"emu:{card}", *outlet], f"{RESET}\n{RESET}\n"),
+        (["-v", "unblock", "-r", f"emu:{card}", *outlet], None),
+        (["-v", "verify", "-r", f"emu:{card}"], f"{RESET}\n"),
     ]:
         result = runner.invoke(main, args, input=entry)
         outputs.append(result.output)
     logs = caplog.text
     assert "PIN-bearing data bytes redacted" in logs  # the trace was really on
     assert "00200000" in logs and "805E0100" in logs
-    everything = logs + "".join(outputs) + card.read_text()
-    for pin in (OLD, NEW):
+    assert "84240001 <" in logs and "PIN reset" in "".join(outputs) and "PIN verified" in outputs[-1]
+    everything = logs + "".join(outputs) + card.read_text() + audit.read_text()
+    for pin in (OLD, NEW, RESET):
         for form in forms(pin):
             assert form not in everything, f"PIN form {form!r} leaked"
     # the card number and social security number are only logged masked

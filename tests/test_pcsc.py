@@ -30,40 +30,11 @@ from terminal.cli import main
 from terminal.errors import CardRemoved, CardReset, SharingViolation, TransportError, UnresponsiveCard
 from terminal.pcsc import PcscTransport, choose_reader, error_for, list_readers
 from terminal.session import CardSession
-from tests.conftest import make_state
+from tests.conftest import Logged, make_state
 from tests.pcsc_stack import SLOT0, SLOT1, wait_reader
 
 pytestmark = pytest.mark.pcsc
 SSCARD = str(Path(sys.executable).with_name("sscard"))
-
-
-class Logged:
-    """Wraps a card and logs every APDU it executes (the card's own view of the traffic)."""
-
-    def __init__(self, card, hook=None) -> None:
-        self.inner = card
-        self.log: list[bytes] = []
-        self.hook = hook
-
-    @property
-    def atr(self) -> bytes:
-        return self.inner.atr
-
-    def power_on(self) -> bytes:
-        return self.inner.power_on()
-
-    def power_off(self) -> None:
-        self.inner.power_off()
-
-    def reset(self) -> bytes:
-        return self.inner.reset()
-
-    def execute(self, apdu: bytes) -> bytes:
-        self.log.append(bytes(apdu))
-        answer = self.inner.execute(apdu)
-        if self.hook:
-            self.hook(apdu)
-        return answer
 
 
 def test_readers_lists_the_virtual_slots(vpcd_card, runner: CliRunner) -> None:
@@ -329,3 +300,82 @@ def test_watch_reports_insertion_and_removal(vpcd_card, pcscd) -> None:
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=15)
     assert proc.returncode == 0 and "Traceback" not in err
+
+
+# --- PIN reset and unblock with the PSAM in the second slot ------------------------------------
+@pytest.fixture
+def vpcd_psam(pcscd):
+    from emulator.psam import Psam, new_psam
+    from tests.pcsc_stack import InsertedCard
+
+    inserted: list[InsertedCard] = []
+
+    def insert(keyset_name: str = "test-3des", wrap=None) -> InsertedCard:
+        psam = Psam(new_psam(keyset_name))
+        slot = InsertedCard(wrap(psam) if wrap else psam, SLOT1)
+        inserted.append(slot.insert())
+        return slot
+
+    yield insert
+    for slot in inserted:
+        slot.remove()
+
+
+@pytest.mark.parametrize("keyset_name", ["test-3des", "test-sm4"])
+def test_reset_and_unblock_through_pcscd(vpcd_card, vpcd_psam, runner: CliRunner, tmp_path: Path, keyset_name: str) -> None:
+    slot = vpcd_card(keyset_name=keyset_name, region="420100")  # a card from another province
+    vpcd_psam(keyset_name)
+    for _ in range(6):
+        runner.invoke(main, ["verify", "-r", SLOT0], input="000000\n")
+    trail = tmp_path / "audit.jsonl"
+    common = ["-r", SLOT0, "--psam", SLOT1, "--operator", "op5", "--audit-log", str(trail)]
+    result = runner.invoke(main, ["unblock", *common])
+    assert result.exit_code == 0, result.output
+    assert runner.invoke(main, ["verify", "-r", SLOT0], input="123456\n").exit_code == 0
+    result = runner.invoke(main, ["reset-pin", *common], input="394817\n394817\n")
+    assert result.exit_code == 0, result.output
+    assert runner.invoke(main, ["verify", "-r", SLOT0], input="394817\n").exit_code == 0
+    assert store.load(slot.path).pin.tries_left == 6
+    records = [json.loads(line) for line in trail.read_text().splitlines()]
+    assert [r["outcome"] for r in records] == ["started", "success"] * 2
+    assert records[0]["reader"] == SLOT0 and records[0]["psam"] == SLOT1
+
+
+def test_psam_removed_mid_flow_through_pcscd(vpcd_card, vpcd_psam, runner: CliRunner, tmp_path: Path) -> None:
+    slot = vpcd_card()
+    for _ in range(6):
+        runner.invoke(main, ["verify", "-r", SLOT0], input="000000\n")
+    holder: dict = {}
+
+    def pull_on_first_computation(apdu: bytes) -> None:
+        if apdu[1] == 0x1A:
+            holder["psam"].link.stop()
+
+    holder["psam"] = vpcd_psam(wrap=lambda p: Logged(p, pull_on_first_computation))
+    trail = tmp_path / "audit.jsonl"
+    result = runner.invoke(main, ["unblock", "-r", SLOT0, "--psam", SLOT1, "--operator", "op5", "--audit-log", str(trail)])
+    assert result.exit_code == cli.EXIT_READER and "removed" in result.output
+    assert store.load(slot.path).pin.tries_left == 0
+    assert [json.loads(line)["outcome"] for line in trail.read_text().splitlines()] == ["started", "failed"]
+
+
+def test_emulate_presents_the_psam_in_the_second_slot(pcscd, tmp_path: Path) -> None:
+    card, psam = tmp_path / "card.json", tmp_path / "psam.json"
+    subprocess.run([SSCARD, "card", "new", str(card), "--keyset", "test-sm4"], check=True, capture_output=True)
+    subprocess.run([SSCARD, "card", "new-psam", str(psam), "--keyset", "test-sm4"], check=True, capture_output=True)
+    proc = subprocess.Popen([SSCARD, "emulate", str(card), "--psam", str(psam)], stderr=subprocess.PIPE, text=True)
+    try:
+        wait_reader(SLOT0, True, store.load(card).atr)
+        wait_reader(SLOT1, True)
+        for _ in range(6):
+            subprocess.run([SSCARD, "verify", "-r", SLOT0], input="000000\n", capture_output=True, text=True, timeout=30)
+        result = subprocess.run([SSCARD, "unblock", "-r", SLOT0, "--psam", SLOT1, "--operator", "op1",
+                                 "--audit-log", str(tmp_path / "a.jsonl")], capture_output=True, text=True, timeout=30)
+        assert result.returncode == 0, result.stderr
+        assert store.load(card).pin.tries_left == 6
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=15)
+    assert proc.returncode == 0 and "Traceback" not in err
+    wait_reader(SLOT0, False)
+    wait_reader(SLOT1, False)
