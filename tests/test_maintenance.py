@@ -12,10 +12,8 @@ from click.testing import CliRunner
 
 from apdu import commands
 from apdu.pin import Pin
-from apdu.status import MacIncorrect, PinBlocked, ReferencedDataInvalid, SecurityStatusNotSatisfied
-from emulator import store
+from apdu.status import WrongPin, MacIncorrect, ReferencedDataInvalid, SecurityStatusNotSatisfied
 from emulator.card import SocialSecurityCard
-from emulator.keysets import KeySet, keyset
 from emulator.psam import Psam, PsamKey, new_psam
 from pinpad.source import PinSource
 from terminal import cli
@@ -54,7 +52,7 @@ def blocked_card(keyset_name: str, protocol: int = 0, **kw) -> Logged:
     t.connect()
     session = CardSession(t)
     for _ in range(6):
-        with pytest.raises(Exception):
+        with pytest.raises(WrongPin):
             session.verify_pin(Pin("000000"))
     assert card.inner.state.pin.tries_left == 0
     card.log.clear()
@@ -86,7 +84,7 @@ def test_reset_sets_a_new_pin_and_clears_the_lock(keyset_name: str, protocol: in
     reset_pin(session, psam, session.read_basic_info(), Pin("481620"))
     assert card.inner.state.pin.tries_left == 6
     session.verify_pin(Pin("481620"))
-    with pytest.raises(Exception):
+    with pytest.raises(WrongPin):
         session.verify_pin(Pin("123456"))
     (reset,) = [a for a in card.log if a[1] == 0x24]
     block = 8 if keyset_name == "test-3des" else 16

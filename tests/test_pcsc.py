@@ -7,14 +7,11 @@ pcscd when it is not running and fails, never skips, when it cannot.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import socket
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -23,12 +20,11 @@ from smartcard import scard
 
 from apdu import profile
 from apdu.pin import Pin
-from apdu.status import WrongPin
 from emulator import store
 from terminal import cli
 from terminal.cli import main
-from terminal.errors import CardRemoved, CardReset, SharingViolation, TransportError, UnresponsiveCard
-from terminal.pcsc import PcscTransport, choose_reader, error_for, list_readers
+from terminal.errors import CardRemoved, CardReset, SharingViolation, UnresponsiveCard
+from terminal.pcsc import PcscTransport, choose_reader, error_for
 from terminal.session import CardSession
 from tests.conftest import Logged, make_state
 from tests.pcsc_stack import SLOT0, SLOT1, wait_reader
