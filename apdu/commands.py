@@ -91,6 +91,20 @@ def change_pin(old: Pin, new: Pin) -> Command:
     return Command(0x80, INS_CHANGE_PIN, 0x01, 0x00, data, sensitive=True)
 
 
+def verify_template() -> Command:
+    """VERIFY with the PIN bytes zeroed: what a secure PIN pad fills in (PIN at data offset 0)."""
+    return Command(0x00, INS_VERIFY, 0x00, 0x00, bytes(3), sensitive=True)
+
+
+#: Offsets of the old and new PIN inside CHANGE PIN's data (old ‖ FF ‖ new).
+CHANGE_PIN_OFFSETS = (0, 4)
+
+
+def change_pin_template() -> Command:
+    """CHANGE PIN with both PINs zeroed, for a secure PIN pad."""
+    return Command(0x80, INS_CHANGE_PIN, 0x01, 0x00, bytes(3) + b"\xff" + bytes(3), sensitive=True)
+
+
 def wipe(command: Command) -> None:
     """Zero a sensitive command's data buffer once it has been sent."""
     if isinstance(command.data, bytearray):

@@ -27,6 +27,19 @@ class PinEntriesDiffer(PinEntryError):
         super().__init__(message)
 
 
+class PinLengthOutOfRange(PinEntryError):
+    def __init__(self, message: str = "the PIN typed on the pad has the wrong length (6 digits)") -> None:
+        super().__init__(message)
+
+
+class PinPadError(PinEntryError):
+    """The PIN pad misbehaved (garbage, refused a structure, unsupported); nothing reached the card."""
+
+
+class PinPadUnplugged(PinPadError):
+    """The PIN pad went away during entry."""
+
+
 class PinSource(ABC):
     """Hands the terminal one PIN per request; the caller wipes it after use."""
 
@@ -47,3 +60,17 @@ class PinSource(ABC):
                 first.wipe()
                 raise PinEntriesDiffer()
         return first
+
+
+class SecurePinEntry(ABC):
+    """A device that performs the PIN-bearing command itself, so the PIN never reaches the host.
+
+    Each method takes the command APDU with its PIN bytes zeroed (a template) and returns the
+    card's response bytes; reader-side outcomes (timeout, cancel, …) raise `PinEntryError`s.
+    """
+
+    @abstractmethod
+    def verify(self, template: bytes) -> bytes: ...
+
+    @abstractmethod
+    def modify(self, template: bytes, offset_old: int, offset_new: int) -> bytes: ...

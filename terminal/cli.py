@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import json
@@ -9,7 +10,7 @@ import logging
 import queue
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, TypeVar
@@ -19,13 +20,13 @@ import click
 from apdu.errors import InvalidPinFormat, SscardError
 from apdu.records import BasicInfo
 from apdu.status import CardError, PinBlocked, WrongPin
-from pinpad.console import ConsolePinSource
 from pinpad.source import PinEntryError
 
 from . import formats
 from .audit import AuditLog
 from .errors import AuditError, CardRefused, PinRefused, PolicyError, PsamError, TransportError
 from .pcsc import PcscTransport, list_readers
+from .pinentry import PINPAD_HELP, open_pin_source
 from .policy import AGENT_RELATIONS, Actor
 from .psam import PsamSession
 from .readers import open_transport
@@ -135,6 +136,23 @@ def reader_option(func: F) -> F:
         "in-process) or replay:FILE.json (recording). Default: the only reader holding a card. "
         "Env: SSCARD_READER.",
     )(func)
+
+
+def pinpad_option(func: F) -> F:
+    func = click.option("--allow-clear-pinpad", is_flag=True,
+                        help="Allow a clear-text serial PIN pad (the PIN passes through this computer).")(func)
+    return click.option("--pinpad", default="console", show_default=True, envvar="SSCARD_PINPAD", help=PINPAD_HELP)(func)
+
+
+@contextlib.contextmanager
+def pin_source(spec: str, transport: Any, allow_clear: bool) -> Iterator[Any]:
+    source = open_pin_source(spec, transport, allow_clear=allow_clear)
+    try:
+        yield source
+    finally:
+        close = getattr(source, "close", None)
+        if close is not None:
+            close()
 
 
 def json_option(func: F) -> F:
@@ -247,28 +265,33 @@ def _describe_event(event: CardEvent, as_json: bool) -> str:
 
 @main.command()
 @reader_option
+@pinpad_option
 @json_option
 @reports_errors
-def verify(reader: str | None, exclusive: bool, as_json: bool) -> None:
+def verify(reader: str | None, exclusive: bool, pinpad: str, allow_clear_pinpad: bool, as_json: bool) -> None:
     """Verify the holder's PIN (asked without echo, or one line from stdin when it is not a terminal)."""
-    with open_transport(reader, exclusive=exclusive) as transport:
-        result = PinService(CardSession(transport)).verify(ConsolePinSource())
+    with open_transport(reader, exclusive=exclusive) as transport, \
+            pin_source(pinpad, transport, allow_clear_pinpad) as source:
+        result = PinService(CardSession(transport)).verify(source)
     if as_json:
         click.echo(json.dumps({"result": "verified", "initial_pin": result.initial_pin, "must_change": result.initial_pin}))
     else:
         click.echo("PIN verified")
-    if result.initial_pin:
+    if result.initial_pin:  # None: a secure PIN pad kept the PIN from us
         click.echo("This is still the initial PIN: change it now with `sscard change-pin` (初始密码，请修改).", err=True)
 
 
 @main.command("change-pin")
 @reader_option
+@pinpad_option
 @json_option
 @reports_errors
-def change_pin(reader: str | None, exclusive: bool, as_json: bool) -> None:
-    """Change the PIN: the current PIN, then the new PIN twice. Weak PINs are refused."""
-    with open_transport(reader, exclusive=exclusive) as transport:
-        PinService(CardSession(transport)).change_pin(ConsolePinSource())
+def change_pin(reader: str | None, exclusive: bool, pinpad: str, allow_clear_pinpad: bool, as_json: bool) -> None:
+    """Change the PIN: the current PIN, then the new PIN twice. Weak PINs are refused (a secure
+    PIN pad keeps the digits from this computer, so there the pad's own rules apply)."""
+    with open_transport(reader, exclusive=exclusive) as transport, \
+            pin_source(pinpad, transport, allow_clear_pinpad) as source:
+        PinService(CardSession(transport)).change_pin(source)
     click.echo(json.dumps({"result": "changed"}) if as_json else "PIN changed")
 
 
@@ -287,36 +310,44 @@ def outlet_options(func: F) -> F:
     return func
 
 
-def _outlet(reader: str | None, exclusive: bool, psam: str, run: Callable[[PinService, PsamSession], BasicInfo]) -> BasicInfo:
-    with open_transport(reader, exclusive=exclusive) as card_transport, open_transport(psam) as psam_transport:
-        return run(PinService(CardSession(card_transport)), PsamSession(psam_transport))
+def _outlet(reader: str | None, exclusive: bool, psam: str, pinpad: str, allow_clear: bool,
+            run: Callable[[PinService, PsamSession, Any], BasicInfo]) -> BasicInfo:
+    with open_transport(reader, exclusive=exclusive) as card_transport, open_transport(psam) as psam_transport, \
+            pin_source(pinpad, card_transport, allow_clear) as source:
+        return run(PinService(CardSession(card_transport)), PsamSession(psam_transport), source)
 
 
 @main.command("reset-pin")
 @reader_option
 @outlet_options
+@pinpad_option
 @json_option
 @reports_errors
 def reset_pin(reader: str | None, exclusive: bool, psam: str, operator: str, agent_id: str | None,
-              agent_relation: str | None, audit_log: Path | None, as_json: bool) -> None:
+              agent_relation: str | None, audit_log: Path | None, pinpad: str, allow_clear_pinpad: bool,
+              as_json: bool) -> None:
     """Outlet: set a new PIN for a holder who forgot it (new PIN twice); also clears a lock."""
     actor = Actor(operator, agent_id, agent_relation)
     audit = AuditLog(audit_log)
-    info = _outlet(reader, exclusive, psam, lambda svc, p: svc.reset_pin(ConsolePinSource(), p, actor, audit))
+    info = _outlet(reader, exclusive, psam, pinpad, allow_clear_pinpad,
+                   lambda svc, p, source: svc.reset_pin(source, p, actor, audit))
     click.echo(json.dumps({"result": "reset"}) if as_json else f"PIN reset for card {mask(info.card_number)}; the card is unblocked")
 
 
 @main.command()
 @reader_option
 @outlet_options
+@pinpad_option
 @json_option
 @reports_errors
 def unblock(reader: str | None, exclusive: bool, psam: str, operator: str, agent_id: str | None,
-            agent_relation: str | None, audit_log: Path | None, as_json: bool) -> None:
-    """Outlet: clear the lock after 6 wrong PINs; the PIN stays as it was."""
+            agent_relation: str | None, audit_log: Path | None, pinpad: str, allow_clear_pinpad: bool,
+            as_json: bool) -> None:
+    """Outlet: clear the lock after 6 wrong PINs; the PIN stays as it was (no PIN is entered;
+    --pinpad is accepted so counter scripts can pass the same options to every command)."""
     actor = Actor(operator, agent_id, agent_relation)
     audit = AuditLog(audit_log)
-    info = _outlet(reader, exclusive, psam, lambda svc, p: svc.unblock(p, actor, audit))
+    info = _outlet(reader, exclusive, psam, pinpad, allow_clear_pinpad, lambda svc, p, source: svc.unblock(p, actor, audit))
     click.echo(json.dumps({"result": "unblocked"}) if as_json else f"card {mask(info.card_number)} unblocked; the PIN is unchanged")
 
 

@@ -43,6 +43,10 @@ class SharingViolation(TransportError):
     """Another program holds the reader exclusively."""
 
 
+class FeatureUnsupported(TransportError):
+    """The reader does not offer what was asked (e.g. SCardControl for a PIN pad)."""
+
+
 class UnresponsiveCard(TransportError):
     """The card does not answer (mute, inserted the wrong way, dirty contacts)."""
 

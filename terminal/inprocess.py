@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from .errors import CardRemoved
+from .errors import CardRemoved, FeatureUnsupported
 from .transport import Transport
 
 
@@ -42,3 +42,13 @@ class InProcessTransport(Transport):
         if self._atr is None:
             raise CardRemoved(f"{self.name}: card not powered; connect first")
         return self.card.execute(bytes(apdu))
+
+    def control(self, code: int, data: bytes) -> bytes:
+        """SCardControl, when the in-process reader has one (e.g. a virtual PIN-pad reader)."""
+        control = getattr(self.card, "control", None)
+        if control is None:
+            raise FeatureUnsupported(f"{self.name}: this reader has no control interface (no PIN pad)")
+        try:
+            return bytes(control(code, bytes(data)))
+        except Exception as exc:
+            raise FeatureUnsupported(f"{self.name}: {exc}") from None

@@ -17,6 +17,7 @@ from .errors import (
     AmbiguousReader,
     CardRemoved,
     CardReset,
+    FeatureUnsupported,
     NoCard,
     NoReader,
     PcscUnavailable,
@@ -208,6 +209,14 @@ class PcscTransport(Transport):
             # A reader that lost the card mid-command may still report success with no bytes
             # (vpcd does): find out whether the card left before blaming the card.
             raise self._lost("a command")
+        return bytes(response)
+
+    def control(self, code: int, data: bytes) -> bytes:
+        hr, response = scard.SCardControl(self._handle(), code, list(data))
+        if _u32(hr) in (_u32(scard.SCARD_E_UNSUPPORTED_FEATURE), _u32(scard.SCARD_E_INVALID_PARAMETER)):
+            raise FeatureUnsupported(f"reader {self.reader!r} offers no such feature (control code 0x{code:08X})")
+        if hr != scard.SCARD_S_SUCCESS:
+            raise self._failure(hr, "a reader control command")
         return bytes(response)
 
     def _failure(self, hr: int, doing: str) -> TransportError:

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 
 from apdu.pin import Pin
 from apdu.records import BasicInfo
-from pinpad.source import PinSource
+from pinpad.source import PinSource, SecurePinEntry
 
 from apdu.errors import SscardError
 
 from .audit import AuditLog
-from .errors import CardExpired
+from .errors import CardExpired, PinRefused
 from .maintenance import check_psam_fits, reset_pin, unblock_pin
 from .masking import mask
 from .policy import Actor, check_actor, check_new_pin, initial_pin
@@ -32,8 +32,9 @@ log = logging.getLogger("sscard.service")
 @dataclass(frozen=True)
 class VerifyResult:
     info: BasicInfo
-    #: The holder still uses the initial PIN and must change it (the rules require it).
-    initial_pin: bool
+    #: The holder still uses the initial PIN and must change it (the rules require it);
+    #: None when a secure PIN pad kept the PIN from the host, so nobody here can tell.
+    initial_pin: bool | None
 
 
 class PinService:
@@ -51,16 +52,21 @@ class PinService:
             raise CardExpired(expiry)
         return info
 
-    def verify(self, source: PinSource) -> VerifyResult:
+    def verify(self, source: PinSource | SecurePinEntry) -> VerifyResult:
         with self.session.transport.transaction():
             info = self.check_card()
+            if isinstance(source, SecurePinEntry):
+                self.session.verify_pin_secure(source)
+                return VerifyResult(info, None)
             with source.read_pin("PIN: ") as pin:
                 self.session.verify_pin(pin)
                 return VerifyResult(info, pin == self.initial)
 
-    def reset_pin(self, source: PinSource, psam: PsamSession, actor: Actor, audit: AuditLog) -> BasicInfo:
+    def reset_pin(self, source: PinSource | SecurePinEntry, psam: PsamSession, actor: Actor, audit: AuditLog) -> BasicInfo:
         """Outlet business: a new PIN (entered twice, weak PINs refused) that also clears a lock."""
         check_actor(actor)
+        if isinstance(source, SecurePinEntry):
+            raise PinRefused("reset-pin needs the new PIN for the PSAM to encrypt: use a console or serial PIN pad")
         with self.session.transport.transaction(), psam.transport.transaction():
             info = self.check_card()
             check_psam_fits(self.session, psam, info)
@@ -99,9 +105,14 @@ class PinService:
         audit.append({**base, "outcome": "success"})
         log.info("%s done for card %s by operator %s", operation, mask(info.card_number), actor.operator)
 
-    def change_pin(self, source: PinSource) -> BasicInfo:
+    def change_pin(self, source: PinSource | SecurePinEntry) -> BasicInfo:
+        """Change the PIN. With a secure PIN pad the reader checks the two new entries; the host,
+        which never sees the digits, cannot apply the weak-PIN rules (the pad's own rules apply)."""
         with self.session.transport.transaction():
             info = self.check_card()
+            if isinstance(source, SecurePinEntry):
+                self.session.change_pin_secure(source)
+                return info
             with source.read_pin("Current PIN: ") as old:
                 with source.read_new_pin() as new:
                     check_new_pin(new, old, self.initial)

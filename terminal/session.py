@@ -26,6 +26,8 @@ from apdu.status import (
     raise_for_status,
 )
 
+from pinpad.source import SecurePinEntry
+
 from .channel import CardChannel
 from .errors import NotSocialSecurityCard
 from .transport import Transport
@@ -134,6 +136,19 @@ class CardSession:
         with self.transport.transaction():
             self.select_ssse()
             self._send_pin_command(commands.verify(pin))
+
+    def verify_pin_secure(self, pad: SecurePinEntry) -> None:
+        """VERIFY through the reader's keypad: the PIN never reaches the host."""
+        with self.transport.transaction():
+            self.select_ssse()
+            raise_for_status(int.from_bytes(pad.verify(commands.verify_template().encode())[-2:], "big"))
+
+    def change_pin_secure(self, pad: SecurePinEntry) -> None:
+        with self.transport.transaction():
+            self.select_ssse()
+            old, new = commands.CHANGE_PIN_OFFSETS
+            answer = pad.modify(commands.change_pin_template().encode(), old, new)
+            raise_for_status(int.from_bytes(answer[-2:], "big"))
 
     def change_pin(self, old: Pin, new: Pin) -> None:
         with self.transport.transaction():

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from apdu.atr import Atr
 from apdu.errors import InvalidAtr
 
+from .errors import FeatureUnsupported
+
 
 class Transport(ABC):
     """Connect, exchange raw APDU bytes, disconnect. Knows nothing of status words."""
@@ -36,6 +38,10 @@ class Transport(ABC):
             return Atr.parse(self.atr).protocol
         except InvalidAtr:
             return 0
+
+    def control(self, code: int, data: bytes) -> bytes:
+        """SCardControl: reader features such as PC/SC Part 10 secure PIN entry."""
+        raise FeatureUnsupported(f"{self.name}: this reader has no control interface (no PIN pad)")
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:

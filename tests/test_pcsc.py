@@ -375,3 +375,11 @@ def test_emulate_presents_the_psam_in_the_second_slot(pcscd, tmp_path: Path) -> 
     assert proc.returncode == 0 and "Traceback" not in err
     wait_reader(SLOT0, False)
     wait_reader(SLOT1, False)
+
+
+def test_pcsc_pinpad_on_vpcd_is_refused_cleanly(vpcd_card, runner: CliRunner) -> None:
+    """Debian's vpcd rejects SCardControl: the secure path is refused and no PIN try is spent."""
+    slot = vpcd_card()
+    result = runner.invoke(main, ["verify", "-r", SLOT0, "--pinpad", "pcsc"])
+    assert result.exit_code == cli.EXIT_PIN_REFUSED and "no secure PIN pad" in result.output
+    assert store.load(slot.path).pin.tries_left == 6
