@@ -92,12 +92,17 @@ class VirtualPinPadReader:
             and template[4] == len(template) - 5
         )
 
-    def _verify(self, data: bytes) -> bytes:
+    def _parse(self, decode, data: bytes):  # type: ignore[no-untyped-def]
+        """The decoded structure, or None when a real reader would answer 6B80."""
         try:
-            s = PinVerifyStructure.decode(data)
+            s = decode(data)
         except Part10Error:
-            return part10.SW_BAD_STRUCTURE.to_bytes(2, "big")
-        if not self._check(s.pin, s.template):
+            return None
+        return s if self._check(s.pin, s.template) else None
+
+    def _verify(self, data: bytes) -> bytes:
+        s = self._parse(PinVerifyStructure.decode, data)
+        if s is None:
             return part10.SW_BAD_STRUCTURE.to_bytes(2, "big")
         pin = self._next(s.pin)
         if isinstance(pin, int):
@@ -105,11 +110,8 @@ class VirtualPinPadReader:
         return self._send(s.template, [(0, s.pin, pin)])
 
     def _modify(self, data: bytes) -> bytes:
-        try:
-            s = PinModifyStructure.decode(data)
-        except Part10Error:
-            return part10.SW_BAD_STRUCTURE.to_bytes(2, "big")
-        if not self._check(s.pin, s.template):
+        s = self._parse(PinModifyStructure.decode, data)
+        if s is None:
             return part10.SW_BAD_STRUCTURE.to_bytes(2, "big")
         writes = []
         if s.confirm & part10.ENTER_CURRENT:

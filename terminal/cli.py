@@ -30,8 +30,8 @@ from .pinentry import PINPAD_HELP, open_pin_source
 from .policy import AGENT_RELATIONS, Actor
 from .psam import PsamSession
 from .readers import open_transport
-from .replay import RecordingTransport
 from .masking import mask
+from .replay import RecordingTransport
 from .service import PinService
 from .session import CardSession
 from .watch import CardEvent, CardWatcher
@@ -56,12 +56,12 @@ EXIT_CODES = f"""Exit codes:
   {EXIT_USAGE}  usage error (bad option or argument)
   {EXIT_WRONG_PIN}  wrong PIN (the message says how many tries are left)
   {EXIT_PIN_BLOCKED}  PIN blocked (unblock or reset it at a card outlet)
-  {EXIT_CARD_REFUSED}  card refused (expired, lost, cancelled, not a social security card)
+  {EXIT_CARD_REFUSED}  card refused (expired, not a social security card)
   {EXIT_READER}  reader, card presence or card state problem
   {EXIT_PIN_REFUSED}  PIN refused before reaching the card (weak, entries differ, bad format, cancelled)
   {EXIT_CARD_ERROR}  the card answered with another error status word
   {EXIT_PSAM}  security module (PSAM) missing, of another algorithm, or with keys that do not fit
-  {EXIT_AUDIT}  the audit trail could not be written (no card command was sent) or read
+  {EXIT_AUDIT}  the audit trail could not be written or read (the message says whether the card was changed)
 """
 
 F = TypeVar("F", bound=Callable[..., Any])

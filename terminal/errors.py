@@ -64,7 +64,7 @@ class ProtocolError(SscardError):
 
 
 class CardRefused(SscardError):
-    """The card may not be served (expired, reported lost, cancelled, not a social security card)."""
+    """The card may not be served (expired, not a social security card)."""
 
 
 class CardExpired(CardRefused):

@@ -19,7 +19,7 @@ from pinpad.source import PinSource, SecurePinEntry
 from apdu.errors import SscardError
 
 from .audit import AuditLog
-from .errors import CardExpired, PinRefused
+from .errors import AuditError, CardExpired, PinRefused
 from .maintenance import check_psam_fits, reset_pin, unblock_pin
 from .masking import mask
 from .policy import Actor, check_actor, check_new_pin, initial_pin
@@ -96,13 +96,19 @@ class PinService:
             "ssn": mask(info.ssn),
             "region": info.region,
         }
-        audit.append({**base, "outcome": "started"})
+        try:
+            audit.append({**base, "outcome": "started"})
+        except AuditError as exc:
+            raise AuditError(f"{exc}; nothing was sent to the card") from None
         try:
             run()
         except SscardError as exc:
             audit.append({**base, "outcome": "failed", "error": f"{type(exc).__name__}: {exc}"})
             raise
-        audit.append({**base, "outcome": "success"})
+        try:
+            audit.append({**base, "outcome": "success"})
+        except AuditError as exc:
+            raise AuditError(f"the card did the {operation}, but its audit record could not be written: {exc}") from None
         log.info("%s done for card %s by operator %s", operation, mask(info.card_number), actor.operator)
 
     def change_pin(self, source: PinSource | SecurePinEntry) -> BasicInfo:

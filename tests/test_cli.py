@@ -221,7 +221,7 @@ def test_unknown_reader(runner: CliRunner, pcscd) -> None:
 
 def test_help_documents_exit_codes(runner: CliRunner) -> None:
     out = run(runner, "--help").output
-    for code in range(0, 9):
+    for code in range(0, 11):
         assert f"  {code}  " in out
 
 
