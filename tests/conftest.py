@@ -8,6 +8,7 @@ from typing import Any, Callable
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import settings
 
 from apdu.pin import Pin
 from emulator import store
@@ -17,6 +18,10 @@ from emulator.state import CardState
 from terminal.inprocess import InProcessTransport
 
 TODAY = dt.date.today()
+
+# Property tests assert behaviour, not speed: a loaded 2-core CI machine must not make them flaky.
+settings.register_profile("sscard", deadline=None)
+settings.load_profile("sscard")
 
 
 def make_state(protocol: int = 0, pin: str = "123456", max_tries: int = 6, keyset_name: str | None = None,
