@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from . import profile
 from .atr import Atr
-from .errors import InvalidAtr, MalformedTlv
+from .errors import InvalidAtr
 from .tlv import SimpleTlvError, build_simple, parse_simple
 
 
@@ -287,7 +287,6 @@ __all__ = [
     "BasicInfo",
     "DataItem",
     "ITEMS",
-    "MalformedTlv",
     "encode_item",
     "parse_basic_info",
     "split_records",
