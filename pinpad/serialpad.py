@@ -16,6 +16,7 @@ from apdu.pin import Pin
 from apdu.profile import PIN_LENGTH
 
 from .protocols import PROTOCOLS
+from .protocols.esc import GONE
 from .source import PinEntryError, PinPadError, PinPadUnplugged, PinSource
 
 
@@ -78,7 +79,7 @@ class SerialPinPad(PinSource):
         self.protocol.close()
         try:
             self.port.close()
-        except (serial.SerialException, OSError):
+        except GONE:
             pass
 
     def __enter__(self) -> "SerialPinPad":

@@ -9,6 +9,7 @@ Bytes before STX (line noise, key clicks) are skipped; anything else inside a fr
 
 from __future__ import annotations
 
+import termios
 import time
 
 import serial
@@ -18,6 +19,9 @@ from ..source import PinEntryCancelled, PinEntryTimeout, PinPadError, PinPadUnpl
 ESC, STX, ETX = 0x1B, 0x02, 0x03
 CLOSE = 0x83
 MAX_NOISE = 64
+#: What a vanished device raises: pyserial's own errors, the OS's, and termios's (tcdrain/tcflush
+#: on a pty or USB adapter that went away), which is not an OSError.
+GONE = (serial.SerialException, OSError, termios.error)
 
 
 class EscProtocol:
@@ -32,14 +36,14 @@ class EscProtocol:
         try:
             self.port.write(data)
             self.port.flush()
-        except (serial.SerialException, OSError) as exc:
+        except GONE as exc:
             raise PinPadUnplugged(f"PIN pad disconnected: {exc}") from None
 
     def _read_byte(self, deadline: float) -> int:
         while True:
             try:
                 chunk = self.port.read(1)
-            except (serial.SerialException, OSError) as exc:
+            except GONE as exc:
                 raise PinPadUnplugged(f"PIN pad disconnected: {exc}") from None
             if chunk:
                 return chunk[0]
@@ -79,7 +83,10 @@ class EscProtocol:
     def enter(self, again: bool, length: int, timeout: float) -> bytearray:
         """Ask for the PIN (or for it again); the digits as ASCII in a bytearray the caller wipes."""
         deadline = time.monotonic() + timeout
-        self.port.reset_input_buffer()
+        try:
+            self.port.reset_input_buffer()
+        except GONE as exc:
+            raise PinPadUnplugged(f"PIN pad disconnected: {exc}") from None
         self.set_length(length, deadline)
         self._write(bytes((ESC, ord("E" if again else "I"))))
         digits = self.read_frame(deadline)
