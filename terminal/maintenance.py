@@ -31,7 +31,7 @@ def _fresh_challenge(card: CardSession, psam: PsamSession, info: BasicInfo) -> t
     card.select_ssse()
     challenge = card.get_challenge(card_algorithm(info).challenge_length)
     algorithm = Algorithm.for_challenge(challenge)
-    psam_algorithm = psam.open().algorithm
+    psam_algorithm = psam.info.algorithm  # read once per PSAM session, not per check
     if psam_algorithm is not algorithm:
         raise PsamAlgorithmNotSupported(
             f"PSAM algorithm not supported (−2202): the card uses {algorithm.value.upper()}, "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 
@@ -10,6 +11,15 @@ from apdu.atr import Atr
 from apdu.errors import InvalidAtr
 
 from .errors import FeatureUnsupported
+
+
+@functools.lru_cache(maxsize=16)
+def _protocol_of(atr: bytes) -> int:
+    """Parsed once per ATR: the protocol layer asks for every command that carries an Le hint."""
+    try:
+        return Atr.parse(atr).protocol
+    except InvalidAtr:
+        return 0
 
 
 class Transport(ABC):
@@ -34,10 +44,7 @@ class Transport(ABC):
     @property
     def protocol(self) -> int:
         """The transmission protocol in use (0 or 1): by default the first one the ATR offers."""
-        try:
-            return Atr.parse(self.atr).protocol
-        except InvalidAtr:
-            return 0
+        return _protocol_of(self.atr)
 
     def control(self, code: int, data: bytes) -> bytes:
         """SCardControl: reader features such as PC/SC Part 10 secure PIN entry."""
