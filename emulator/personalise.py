@@ -7,6 +7,7 @@ Records are written in the 2nd-generation order (record n of EF05 holds tag n; E
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
@@ -62,7 +63,7 @@ class Holder:
 
     def resolved(self, today: dt.date) -> "Holder":
         """Fill the defaults that derive from other fields (birth data from the ID, dates from today)."""
-        h = Holder(**self.__dict__)
+        h = dataclasses.replace(self)
         if h.birth_date is None:
             h.birth_date = h.ssn[6:14]
         if h.sex is None:

@@ -26,7 +26,7 @@ from . import formats
 from .audit import AuditLog
 from .errors import AuditError, CardRefused, PinRefused, PolicyError, PsamError, TransportError
 from .pcsc import PcscTransport, list_readers
-from .pinentry import PINPAD_HELP, open_pin_source
+from .pinentry import PINPAD_HELP, check_pin_source, open_pin_source
 from .policy import AGENT_RELATIONS, Actor
 from .psam import PsamSession
 from .readers import open_transport
@@ -295,6 +295,13 @@ def change_pin(reader: str | None, exclusive: bool, pinpad: str, allow_clear_pin
     click.echo(json.dumps({"result": "changed"}) if as_json else "PIN changed")
 
 
+def audit_log_option(func: F) -> F:
+    return click.option(
+        "--audit-log", type=click.Path(dir_okay=False, path_type=Path), envvar="SSCARD_AUDIT_LOG", default=None,
+        help="Audit trail (JSON lines). Default: $XDG_STATE_HOME/sscard/audit.jsonl. Env: SSCARD_AUDIT_LOG.",
+    )(func)
+
+
 def outlet_options(func: F) -> F:
     """--psam, --operator, the agent and the audit trail: what outlet PIN business needs."""
     for option in reversed([
@@ -303,18 +310,19 @@ def outlet_options(func: F) -> F:
         click.option("--operator", required=True, help="ID of the counter operator doing this (required)."),
         click.option("--agent-id", default=None, help="ID of the agent acting for the holder."),
         click.option("--agent-relation", type=click.Choice(AGENT_RELATIONS), default=None, help="The agent's relation to the holder."),
-        click.option("--audit-log", type=click.Path(dir_okay=False, path_type=Path), envvar="SSCARD_AUDIT_LOG", default=None,
-                     help="Audit trail (JSON lines). Default: $XDG_STATE_HOME/sscard/audit.jsonl. Env: SSCARD_AUDIT_LOG."),
+        audit_log_option,
     ]):
         func = option(func)
     return func
 
 
-def _outlet(reader: str | None, exclusive: bool, psam: str, pinpad: str, allow_clear: bool,
-            run: Callable[[PinService, PsamSession, Any], BasicInfo]) -> BasicInfo:
-    with open_transport(reader, exclusive=exclusive) as card_transport, open_transport(psam) as psam_transport, \
-            pin_source(pinpad, card_transport, allow_clear) as source:
-        return run(PinService(CardSession(card_transport)), PsamSession(psam_transport), source)
+@contextlib.contextmanager
+def outlet(reader: str | None, exclusive: bool, psam: str, operator: str, agent_id: str | None,
+           agent_relation: str | None, audit_log: Path | None) -> Iterator[tuple[PinService, PsamSession, Actor, AuditLog]]:
+    """The card and PSAM readers opened, with who acts and where it is recorded."""
+    with open_transport(reader, exclusive=exclusive) as card_transport, open_transport(psam) as psam_transport:
+        yield (PinService(CardSession(card_transport)), PsamSession(psam_transport),
+               Actor(operator, agent_id, agent_relation), AuditLog(audit_log))
 
 
 @main.command("reset-pin")
@@ -323,14 +331,11 @@ def _outlet(reader: str | None, exclusive: bool, psam: str, pinpad: str, allow_c
 @pinpad_option
 @json_option
 @reports_errors
-def reset_pin(reader: str | None, exclusive: bool, psam: str, operator: str, agent_id: str | None,
-              agent_relation: str | None, audit_log: Path | None, pinpad: str, allow_clear_pinpad: bool,
-              as_json: bool) -> None:
+def reset_pin(pinpad: str, allow_clear_pinpad: bool, as_json: bool, **where: Any) -> None:
     """Outlet: set a new PIN for a holder who forgot it (new PIN twice); also clears a lock."""
-    actor = Actor(operator, agent_id, agent_relation)
-    audit = AuditLog(audit_log)
-    info = _outlet(reader, exclusive, psam, pinpad, allow_clear_pinpad,
-                   lambda svc, p, source: svc.reset_pin(source, p, actor, audit))
+    with outlet(**where) as (service, psam, actor, audit), \
+            pin_source(pinpad, service.session.transport, allow_clear_pinpad) as source:
+        info = service.reset_pin(source, psam, actor, audit)
     click.echo(json.dumps({"result": "reset"}) if as_json else f"PIN reset for card {mask(info.card_number)}; the card is unblocked")
 
 
@@ -340,22 +345,19 @@ def reset_pin(reader: str | None, exclusive: bool, psam: str, operator: str, age
 @pinpad_option
 @json_option
 @reports_errors
-def unblock(reader: str | None, exclusive: bool, psam: str, operator: str, agent_id: str | None,
-            agent_relation: str | None, audit_log: Path | None, pinpad: str, allow_clear_pinpad: bool,
-            as_json: bool) -> None:
-    """Outlet: clear the lock after 6 wrong PINs; the PIN stays as it was (no PIN is entered;
-    --pinpad is accepted so counter scripts can pass the same options to every command)."""
-    actor = Actor(operator, agent_id, agent_relation)
-    audit = AuditLog(audit_log)
-    info = _outlet(reader, exclusive, psam, pinpad, allow_clear_pinpad, lambda svc, p, source: svc.unblock(p, actor, audit))
+def unblock(pinpad: str, allow_clear_pinpad: bool, as_json: bool, **where: Any) -> None:
+    """Outlet: clear the lock after 6 wrong PINs; the PIN stays as it was (no PIN is entered, so
+    --pinpad is accepted and checked for uniform counter scripts, but no PIN pad is opened)."""
+    check_pin_source(pinpad, allow_clear=allow_clear_pinpad)
+    with outlet(**where) as (service, psam, actor, audit):
+        info = service.unblock(psam, actor, audit)
     click.echo(json.dumps({"result": "unblocked"}) if as_json else f"card {mask(info.card_number)} unblocked; the PIN is unchanged")
 
 
 @main.command()
 @json_option
 @click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="Only records from this day on.")
-@click.option("--audit-log", type=click.Path(dir_okay=False, path_type=Path), envvar="SSCARD_AUDIT_LOG", default=None,
-              help="Audit trail to read. Env: SSCARD_AUDIT_LOG.")
+@audit_log_option
 @reports_errors
 def audit(as_json: bool, since: dt.datetime | None, audit_log: Path | None) -> None:
     """List the audit trail of outlet PIN business."""

@@ -18,14 +18,10 @@ PINPAD_HELP = (
 )
 
 
-def open_pin_source(spec: str, transport: Transport, *, allow_clear: bool = False) -> PinSource | SecurePinEntry:
-    if spec == "console":
-        return ConsolePinSource()
-    if spec == "pcsc":
-        try:
-            return Part10PinPad(transport)
-        except FeatureUnsupported as exc:
-            raise PinPadError(f"no secure PIN pad on this reader: {exc}") from None
+def check_pin_source(spec: str, *, allow_clear: bool = False) -> SerialSpec | None:
+    """Refuse an unknown or not-permitted --pinpad without touching any device."""
+    if spec in ("console", "pcsc"):
+        return None
     if spec.startswith("serial:"):
         parsed = SerialSpec.parse(spec[len("serial:") :])
         if not allow_clear:
@@ -33,5 +29,17 @@ def open_pin_source(spec: str, transport: Transport, *, allow_clear: bool = Fals
                 "a serial PIN pad sends the PIN in clear through this computer; "
                 "pass --allow-clear-pinpad to use it anyway"
             )
-        return SerialPinPad(parsed)
+        return parsed
     raise PolicyError(f"unknown --pinpad {spec!r}: console, pcsc or serial:PORT")
+
+
+def open_pin_source(spec: str, transport: Transport, *, allow_clear: bool = False) -> PinSource | SecurePinEntry:
+    serial_spec = check_pin_source(spec, allow_clear=allow_clear)
+    if serial_spec is not None:
+        return SerialPinPad(serial_spec)
+    if spec == "pcsc":
+        try:
+            return Part10PinPad(transport)
+        except FeatureUnsupported as exc:
+            raise PinPadError(f"no secure PIN pad on this reader: {exc}") from None
+    return ConsolePinSource()
