@@ -67,26 +67,22 @@ EXIT_CODES = f"""Exit codes:
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+#: First match wins: the specific card answers before the general card error.
+_EXIT_CODES: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], int], ...] = (
+    (WrongPin, EXIT_WRONG_PIN),
+    (PinBlocked, EXIT_PIN_BLOCKED),
+    (CardRefused, EXIT_CARD_REFUSED),
+    (PsamError, EXIT_PSAM),
+    (AuditError, EXIT_AUDIT),
+    (PolicyError, EXIT_USAGE),
+    (TransportError, EXIT_READER),
+    ((PinRefused, PinEntryError, InvalidPinFormat), EXIT_PIN_REFUSED),
+    (CardError, EXIT_CARD_ERROR),
+)
+
+
 def exit_code_for(exc: BaseException) -> int:
-    if isinstance(exc, WrongPin):
-        return EXIT_WRONG_PIN
-    if isinstance(exc, PinBlocked):
-        return EXIT_PIN_BLOCKED
-    if isinstance(exc, CardRefused):
-        return EXIT_CARD_REFUSED
-    if isinstance(exc, PsamError):
-        return EXIT_PSAM
-    if isinstance(exc, AuditError):
-        return EXIT_AUDIT
-    if isinstance(exc, PolicyError):
-        return EXIT_USAGE
-    if isinstance(exc, TransportError):
-        return EXIT_READER
-    if isinstance(exc, (PinRefused, PinEntryError, InvalidPinFormat)):
-        return EXIT_PIN_REFUSED
-    if isinstance(exc, CardError):
-        return EXIT_CARD_ERROR
-    return EXIT_ERROR
+    return next((code for types, code in _EXIT_CODES if isinstance(exc, types)), EXIT_ERROR)
 
 
 def _result_name(exc: BaseException) -> str:
